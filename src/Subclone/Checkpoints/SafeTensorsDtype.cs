@@ -1,0 +1,52 @@
+using TorchSharp;
+
+namespace Subclone.Checkpoints;
+
+/// <summary>The dtype names safetensors uses in its header, and their sizes.</summary>
+public static class SafeTensorsDtype
+{
+    static readonly (string Name, torch.ScalarType Type, int Size)[] Known =
+    [
+        ("F32", torch.ScalarType.Float32, 4),
+        ("F16", torch.ScalarType.Float16, 2),
+        ("BF16", torch.ScalarType.BFloat16, 2),
+        ("F64", torch.ScalarType.Float64, 8),
+        ("I64", torch.ScalarType.Int64, 8),
+        ("I32", torch.ScalarType.Int32, 4),
+        ("I16", torch.ScalarType.Int16, 2),
+        ("I8", torch.ScalarType.Int8, 1),
+        ("U8", torch.ScalarType.Byte, 1),
+        ("BOOL", torch.ScalarType.Bool, 1),
+    ];
+
+    public static bool TryParse(string name, out torch.ScalarType type)
+    {
+        foreach (var k in Known)
+            if (k.Name == name) { type = k.Type; return true; }
+        type = default;
+        return false;
+    }
+
+    public static string NameOf(torch.ScalarType type) =>
+        Known.FirstOrDefault(k => k.Type == type).Name ?? throw new ArgumentException($"safetensors has no dtype for {type}");
+
+    public static int SizeOf(torch.ScalarType type) =>
+        Known.FirstOrDefault(k => k.Type == type) is { Name: not null } k ? k.Size : throw new ArgumentException($"safetensors has no dtype for {type}");
+
+    /// <summary>The name Hugging Face writes in config.json's torch_dtype.</summary>
+    public static string TorchName(torch.ScalarType type) => type switch
+    {
+        torch.ScalarType.Float32 => "float32",
+        torch.ScalarType.Float16 => "float16",
+        torch.ScalarType.BFloat16 => "bfloat16",
+        _ => throw new ArgumentException($"not a model weight dtype: {type}"),
+    };
+
+    public static torch.ScalarType FromTorchName(string name) => name switch
+    {
+        "float32" or "f32" or "fp32" => torch.ScalarType.Float32,
+        "float16" or "f16" or "fp16" => torch.ScalarType.Float16,
+        "bfloat16" or "bf16" => torch.ScalarType.BFloat16,
+        _ => throw new ArgumentException($"unknown dtype '{name}' (expected float32, float16 or bfloat16)"),
+    };
+}

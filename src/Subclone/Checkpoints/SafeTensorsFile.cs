@@ -1,0 +1,192 @@
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+
+namespace Subclone.Checkpoints;
+
+/// <summary>
+/// A .safetensors file opened for reading: the header is parsed and validated up front, tensors are read
+/// on demand (one seek and one read each), so a file larger than memory can be used tensor by tensor.
+/// </summary>
+public sealed class SafeTensorsFile : IDisposable
+{
+    // The format allows 100 MB headers; anything bigger is hostile, and the length is checked before allocating.
+    const long MaxHeaderBytes = 100_000_000;
+
+    readonly FileStream _stream;
+    readonly long _dataStart;
+    readonly Dictionary<string, SafeTensorsEntry> _entries;
+
+    public string Path { get; }
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+    public IReadOnlyCollection<SafeTensorsEntry> Entries => _entries.Values;
+    public IEnumerable<string> Names => _entries.Keys;
+
+    SafeTensorsFile(string path, FileStream stream, long dataStart, Dictionary<string, SafeTensorsEntry> entries, Dictionary<string, string> metadata)
+    {
+        Path = path;
+        _stream = stream;
+        _dataStart = dataStart;
+        _entries = entries;
+        Metadata = metadata;
+    }
+
+    public static SafeTensorsFile Open(string path)
+    {
+        FileStream stream;
+        try { stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.RandomAccess); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CheckpointException(path, e.Message); }
+        try { return Parse(path, stream); }
+        catch { stream.Dispose(); throw; }
+    }
+
+    static SafeTensorsFile Parse(string path, FileStream stream)
+    {
+        long fileLength = stream.Length;
+        if (fileLength < 8) throw new CheckpointException(path, "not a safetensors file (shorter than its 8-byte header length)");
+        Span<byte> lengthBytes = stackalloc byte[8];
+        stream.ReadExactly(lengthBytes);
+        long headerLength = BitConverter.ToInt64(lengthBytes);
+        if (headerLength <= 1 || headerLength > MaxHeaderBytes || 8 + headerLength > fileLength)
+            throw new CheckpointException(path, $"safetensors header length {headerLength} is impossible for a {fileLength}-byte file");
+
+        var headerBytes = new byte[headerLength];
+        stream.ReadExactly(headerBytes);
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(headerBytes); }
+        catch (JsonException e) { throw new CheckpointException(path, $"safetensors header is not valid JSON ({e.Message.Split('.')[0]})"); }
+
+        long dataStart = 8 + headerLength;
+        long dataLength = fileLength - dataStart;
+        var entries = new Dictionary<string, SafeTensorsEntry>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>();
+        using (doc)
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new CheckpointException(path, "safetensors header is not a JSON object");
+            foreach (var property in doc.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    if (property.Value.ValueKind != JsonValueKind.Object) throw new CheckpointException(path, "__metadata__ is not an object");
+                    foreach (var m in property.Value.EnumerateObject())
+                        metadata[m.Name] = m.Value.ValueKind == JsonValueKind.String ? m.Value.GetString()! : m.Value.GetRawText();
+                    continue;
+                }
+                if (entries.ContainsKey(property.Name)) throw new CheckpointException(path, $"tensor '{property.Name}' appears twice in the header");
+                entries[property.Name] = ParseEntry(path, property, dataLength);
+            }
+        }
+        CheckNoOverlap(path, entries.Values);
+        return new SafeTensorsFile(path, stream, dataStart, entries, metadata);
+    }
+
+    static SafeTensorsEntry ParseEntry(string path, JsonProperty property, long dataLength)
+    {
+        string name = property.Name;
+        var e = property.Value;
+        if (e.ValueKind != JsonValueKind.Object
+            || !e.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String
+            || !e.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array
+            || !e.TryGetProperty("data_offsets", out var offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array
+            || offsetsElement.GetArrayLength() != 2)
+            throw new CheckpointException(path, $"tensor '{name}' has a malformed header entry (needs dtype, shape, data_offsets)");
+        if (!SafeTensorsDtype.TryParse(dtypeElement.GetString()!, out var dtype))
+            throw new CheckpointException(path, $"tensor '{name}' has unknown dtype '{dtypeElement.GetString()}'");
+
+        var shape = new long[shapeElement.GetArrayLength()];
+        int i = 0;
+        long elements = 1;
+        foreach (var d in shapeElement.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long v) || v < 0)
+                throw new CheckpointException(path, $"tensor '{name}' has an invalid shape");
+            shape[i++] = v;
+            elements = v == 0 ? 0 : elements > long.MaxValue / v ? throw new CheckpointException(path, $"tensor '{name}' has an impossibly large shape") : elements * v;
+        }
+        var offsets = offsetsElement.EnumerateArray().Select(o => o.ValueKind == JsonValueKind.Number && o.TryGetInt64(out long v) ? v : -1).ToArray();
+        long begin = offsets[0], end = offsets[1];
+        if (begin < 0 || end < begin || end > dataLength)
+            throw new CheckpointException(path, $"tensor '{name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section");
+        long expected = elements > long.MaxValue / 8 ? -1 : elements * SafeTensorsDtype.SizeOf(dtype);
+        if (end - begin != expected)
+            throw new CheckpointException(path, $"tensor '{name}' occupies {end - begin} bytes but its shape [{string.Join(", ", shape)}] of {dtypeElement.GetString()} needs {expected}");
+        return new SafeTensorsEntry(name, dtype, shape, begin, end);
+    }
+
+    static void CheckNoOverlap(string path, IEnumerable<SafeTensorsEntry> entries)
+    {
+        SafeTensorsEntry? previous = null;
+        foreach (var e in entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin))
+        {
+            if (previous is not null && e.Begin < previous.End)
+                throw new CheckpointException(path, $"tensors '{previous.Name}' and '{e.Name}' overlap in the data section");
+            previous = e;
+        }
+    }
+
+    public bool Contains(string name) => _entries.ContainsKey(name);
+
+    public SafeTensorsEntry Entry(string name) =>
+        _entries.TryGetValue(name, out var e) ? e : throw new CheckpointException(Path, $"has no tensor '{name}'");
+
+    /// <summary>Reads a tensor in its stored dtype.</summary>
+    public torch.Tensor ReadRaw(string name)
+    {
+        var e = Entry(name);
+        var tensor = torch.empty(e.Shape, e.Dtype);
+        if (e.End == e.Begin) return tensor;
+        lock (_stream)
+        {
+            _stream.Seek(_dataStart + e.Begin, SeekOrigin.Begin);
+            try { _stream.ReadExactly(tensor.bytes); }
+            catch (EndOfStreamException) { tensor.Dispose(); throw new CheckpointException(Path, $"tensor '{name}' is truncated"); }
+        }
+        return tensor;
+    }
+
+    /// <summary>Reads a tensor converted to float32, the dtype all computation uses.</summary>
+    public torch.Tensor ReadFloat32(string name)
+    {
+        var raw = ReadRaw(name);
+        if (raw.dtype == torch.ScalarType.Float32) return raw;
+        using (raw) return raw.to_type(torch.ScalarType.Float32);
+    }
+
+    public void Dispose() => _stream.Dispose();
+
+    /// <summary>Writes tensors to <paramref name="path"/> in the layout Hugging Face's safetensors writes:
+    /// 8-byte little-endian header length, JSON header padded with spaces to a multiple of 8, then the data
+    /// in header order. Each tensor is converted to <paramref name="dtype"/> (null keeps its own).</summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> tensors, torch.ScalarType? dtype = null,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = tensors.OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
+        var header = new StringBuilder("{");
+        header.Append("\"__metadata__\":{");
+        var meta = metadata ?? new Dictionary<string, string> { ["format"] = "pt" };
+        header.Append(string.Join(",", meta.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{JsonSerializer.Serialize(m.Key)}:{JsonSerializer.Serialize(m.Value)}")));
+        header.Append('}');
+        long offset = 0;
+        foreach (var (name, tensor) in list)
+        {
+            var type = dtype ?? tensor.dtype;
+            long bytes = tensor.numel() * SafeTensorsDtype.SizeOf(type);
+            header.Append($",{JsonSerializer.Serialize(name)}:{{\"dtype\":\"{SafeTensorsDtype.NameOf(type)}\",\"shape\":[{string.Join(",", tensor.shape)}],\"data_offsets\":[{offset},{offset + bytes}]}}");
+            offset += bytes;
+        }
+        header.Append('}');
+        while ((8 + Encoding.UTF8.GetByteCount(header.ToString())) % 8 != 0) header.Append(' ');
+        byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToString());
+
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        stream.Write(BitConverter.GetBytes((long)headerBytes.Length));
+        stream.Write(headerBytes);
+        foreach (var (_, tensor) in list)
+        {
+            var type = dtype ?? tensor.dtype;
+            using var scope = torch.NewDisposeScope();
+            var stored = tensor.to_type(type).contiguous();
+            if (stored.numel() > 0) stream.Write(stored.bytes);
+        }
+    }
+}

@@ -1,0 +1,221 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Subclone.Models;
+
+/// <summary>
+/// BertModel (the encoder, as sentence-embedding models use it): word + position + token-type embeddings,
+/// post-LayerNorm blocks, GELU FFN, padding mask. Forward returns last_hidden_state [B, T, D].
+/// </summary>
+public sealed class BertModel : TransformerModel
+{
+    public BertEmbeddings embeddings;
+    public BertEncoder encoder;
+    public BertPooler? pooler;
+
+    public BertModel(ModelConfig config, bool withPooler = true) : base(nameof(BertModel), config)
+    {
+        embeddings = new BertEmbeddings(config);
+        encoder = new BertEncoder(config);
+        if (withPooler) pooler = new BertPooler(config);
+        RegisterComponents();
+        InitializeWeights();
+    }
+
+    void InitializeWeights()
+    {
+        using var _ = no_grad();
+        double std = Config.Raw["initializer_range"]?.GetValue<double>() ?? 0.02;
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith(".bias")) p.zero_();
+            else if (name.Contains("LayerNorm")) p.fill_(1);
+            else p.normal_(0, std);
+        }
+    }
+
+    public override string? CanonicalName(string fileKey)
+    {
+        if (fileKey.EndsWith("position_ids")) return null;  // a buffer older checkpoints saved
+        if (fileKey.StartsWith("bert.")) fileKey = fileKey["bert.".Length..];
+        if (fileKey.StartsWith("cls.")) return null;  // pretraining heads are not part of BertModel
+        return fileKey;
+    }
+
+    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
+    {
+        using var scope = NewDisposeScope();
+        var x = embeddings.Forward(inputIds);
+        Tensor? additiveMask = null;
+        if (attentionMask is not null)
+        {
+            // [B, T] of 1/0 → [B, 1, 1, T] of 0/-∞-ish, added to the attention scores (HF uses dtype min).
+            additiveMask = (1 - attentionMask.to_type(ScalarType.Float32)).mul(float.MinValue).view(attentionMask.shape[0], 1, 1, attentionMask.shape[1]);
+        }
+        var hidden = encoder.Forward(x, additiveMask, probe);
+        return hidden.MoveToOuterDisposeScope();
+    }
+}
+
+public sealed class BertEmbeddings : nn.Module
+{
+    public EmbeddingTable word_embeddings, position_embeddings, token_type_embeddings;
+    public LayerNorm LayerNorm;
+
+    public BertEmbeddings(ModelConfig config) : base(nameof(BertEmbeddings))
+    {
+        word_embeddings = new EmbeddingTable(config.Vocab, config.Hidden);
+        position_embeddings = new EmbeddingTable(config.MaxPositions, config.Hidden);
+        token_type_embeddings = new EmbeddingTable(config.TypeVocab, config.Hidden);
+        LayerNorm = new LayerNorm(config.Hidden, config.NormEps);
+        RegisterComponents();
+    }
+
+    /// <summary>Token types are all zero: sentence-embedding models take single segments.</summary>
+    public Tensor Forward(Tensor inputIds)
+    {
+        long t = inputIds.shape[^1];
+        if (t > position_embeddings.weight.shape[0]) throw new ArgumentException($"sequence of {t} tokens exceeds max_position_embeddings {position_embeddings.weight.shape[0]}");
+        var positions = arange(t, dtype: ScalarType.Int64);
+        var types = zeros_like(inputIds);
+        return LayerNorm.forward(word_embeddings.forward(inputIds) + position_embeddings.forward(positions) + token_type_embeddings.forward(types));
+    }
+}
+
+public sealed class BertEncoder : nn.Module
+{
+    public ModuleList<BertLayer> layer;
+
+    public BertEncoder(ModelConfig config) : base(nameof(BertEncoder))
+    {
+        layer = new ModuleList<BertLayer>(Enumerable.Range(0, config.Layers).Select(i => new BertLayer(config, i)).ToArray());
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe)
+    {
+        foreach (var l in layer) x = l.Forward(x, mask, probe);
+        return x;
+    }
+}
+
+public sealed class BertLayer : nn.Module
+{
+    public BertAttention attention;
+    public BertIntermediate intermediate;
+    public BertOutput output;
+    readonly int _layer;
+    readonly string _activation;
+
+    public BertLayer(ModelConfig config, int layer) : base(nameof(BertLayer))
+    {
+        attention = new BertAttention(config, layer);
+        intermediate = new BertIntermediate(config);
+        output = new BertOutput(config);
+        _layer = layer;
+        _activation = config.Activation;
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe)
+    {
+        var h = attention.Forward(x, mask, probe);
+        var hidden = Activations.Apply(_activation, intermediate.dense.forward(h));
+        probe?.OnFfnHidden(_layer, hidden);
+        var y = output.LayerNorm.forward(output.dense.forward(hidden) + h);
+        probe?.OnBlock(_layer, x, y);
+        return y;
+    }
+}
+
+public sealed class BertAttention : nn.Module
+{
+    public BertSelfAttention self;
+    public BertSelfOutput output;
+
+    public BertAttention(ModelConfig config, int layer) : base(nameof(BertAttention))
+    {
+        self = new BertSelfAttention(config, layer);
+        output = new BertSelfOutput(config);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe) =>
+        output.LayerNorm.forward(output.dense.forward(self.Forward(x, mask, probe)) + x);
+}
+
+public sealed class BertSelfAttention : nn.Module
+{
+    public LinearLayer query, key, value;
+    readonly int _heads, _headDim, _layer;
+
+    public BertSelfAttention(ModelConfig config, int layer) : base(nameof(BertSelfAttention))
+    {
+        _heads = config.Heads;
+        _headDim = config.HeadDim;
+        _layer = layer;
+        long inner = (long)_heads * _headDim;
+        query = new LinearLayer(config.Hidden, inner, true);
+        key = new LinearLayer(config.Hidden, inner, true);
+        value = new LinearLayer(config.Hidden, inner, true);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        Tensor Split(LinearLayer proj) => proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
+        var heads = nn.functional.scaled_dot_product_attention(Split(query), Split(key), Split(value), attn_mask: mask);
+        probe?.OnHeadOutputs(_layer, heads);
+        return heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim);
+    }
+}
+
+public sealed class BertSelfOutput : nn.Module
+{
+    public LinearLayer dense;
+    public LayerNorm LayerNorm;
+
+    public BertSelfOutput(ModelConfig config) : base(nameof(BertSelfOutput))
+    {
+        dense = new LinearLayer((long)config.Heads * config.HeadDim, config.Hidden, true);
+        LayerNorm = new LayerNorm(config.Hidden, config.NormEps);
+        RegisterComponents();
+    }
+}
+
+public sealed class BertIntermediate : nn.Module
+{
+    public LinearLayer dense;
+
+    public BertIntermediate(ModelConfig config) : base(nameof(BertIntermediate))
+    {
+        dense = new LinearLayer(config.Hidden, config.Ffn, true);
+        RegisterComponents();
+    }
+}
+
+public sealed class BertOutput : nn.Module
+{
+    public LinearLayer dense;
+    public LayerNorm LayerNorm;
+
+    public BertOutput(ModelConfig config) : base(nameof(BertOutput))
+    {
+        dense = new LinearLayer(config.Ffn, config.Hidden, true);
+        LayerNorm = new LayerNorm(config.Hidden, config.NormEps);
+        RegisterComponents();
+    }
+}
+
+public sealed class BertPooler : nn.Module
+{
+    public LinearLayer dense;
+
+    public BertPooler(ModelConfig config) : base(nameof(BertPooler))
+    {
+        dense = new LinearLayer(config.Hidden, config.Hidden, true);
+        RegisterComponents();
+    }
+}

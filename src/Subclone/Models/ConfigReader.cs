@@ -1,0 +1,51 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+
+namespace Subclone.Models;
+
+/// <summary>Typed access to config.json fields with one-line errors naming the file and field.</summary>
+internal sealed class ConfigReader(JsonObject json, string path)
+{
+    JsonNode? Node(string key) => json.TryGetPropertyValue(key, out var n) ? n : null;
+
+    public string String(string key) =>
+        OptionalString(key) ?? throw new CheckpointException(path, $"is missing required field '{key}'");
+
+    public string? OptionalString(string key) => Node(key) switch
+    {
+        null => null,
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        _ => throw new CheckpointException(path, $"field '{key}' must be a string"),
+    };
+
+    public int Int(string key) =>
+        OptionalInt(key) ?? throw new CheckpointException(path, $"is missing required field '{key}'");
+
+    public int? OptionalInt(string key)
+    {
+        var node = Node(key);
+        if (node is null) return null;
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out long l) && l is >= int.MinValue and <= int.MaxValue)
+            return (int)l;
+        if (node is JsonValue d && d.GetValueKind() == JsonValueKind.Number && d.TryGetValue(out double x) && x == Math.Floor(x) && Math.Abs(x) < int.MaxValue)
+            return (int)x;
+        throw new CheckpointException(path, $"field '{key}' must be an integer, got {node.ToJsonString()}");
+    }
+
+    public double? OptionalDouble(string key)
+    {
+        var node = Node(key);
+        if (node is null) return null;
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number) return v.GetValue<double>();
+        throw new CheckpointException(path, $"field '{key}' must be a number, got {node.ToJsonString()}");
+    }
+
+    public bool? OptionalBool(string key)
+    {
+        var node = Node(key);
+        if (node is null) return null;
+        if (node is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False) return v.GetValue<bool>();
+        throw new CheckpointException(path, $"field '{key}' must be true or false, got {node.ToJsonString()}");
+    }
+}

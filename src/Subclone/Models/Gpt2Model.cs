@@ -1,0 +1,158 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Subclone.Models;
+
+/// <summary>
+/// GPT2LMHeadModel: learned positions, pre-LayerNorm blocks, Conv1D projections stored [in, out], and an LM
+/// head tied to the token embeddings unless tie_word_embeddings is false. Parameter names are HF's, with the
+/// "transformer." prefix that save_pretrained writes.
+/// </summary>
+public sealed class Gpt2Model : TransformerModel
+{
+    public Gpt2Transformer transformer;
+    public LinearLayer? lm_head;
+
+    public Gpt2Model(ModelConfig config) : base(nameof(Gpt2Model), config)
+    {
+        transformer = new Gpt2Transformer(config);
+        if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.Hidden, config.Vocab, hasBias: false);
+        RegisterComponents();
+        InitializeWeights();
+    }
+
+    /// <summary>HF's GPT-2 init: N(0, 0.02) weights, zero biases, unit norms, and residual output projections
+    /// scaled by 1/√(2·n_layer) so the residual stream's variance does not grow with depth.</summary>
+    void InitializeWeights()
+    {
+        using var _ = no_grad();
+        double std = Config.Raw["initializer_range"]?.GetValue<double>() ?? 0.02;
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith(".bias")) p.zero_();
+            else if (name.Contains(".ln_")) p.fill_(1);
+            else if (name.EndsWith("c_proj.weight")) p.normal_(0, std / Math.Sqrt(2.0 * Config.Layers));
+            else p.normal_(0, std);
+        }
+    }
+
+    public override string? CanonicalName(string fileKey)
+    {
+        if (fileKey.EndsWith(".attn.bias") || fileKey.EndsWith(".attn.masked_bias")) return null;  // causal-mask buffers
+        if (fileKey == "lm_head.weight") return Config.TieWordEmbeddings ? null : fileKey;
+        return fileKey.StartsWith("transformer.") ? fileKey : "transformer." + fileKey;
+    }
+
+    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = transformer.Forward(inputIds, probe);
+        var logits = lm_head is null ? matmul(hidden, transformer.wte.weight.t()) : lm_head.forward(hidden);
+        return logits.MoveToOuterDisposeScope();
+    }
+}
+
+public sealed class Gpt2Transformer : nn.Module
+{
+    public EmbeddingTable wte;
+    public EmbeddingTable wpe;
+    public ModuleList<Gpt2Block> h;
+    public LayerNorm ln_f;
+
+    public Gpt2Transformer(ModelConfig config) : base(nameof(Gpt2Transformer))
+    {
+        wte = new EmbeddingTable(config.Vocab, config.Hidden);
+        wpe = new EmbeddingTable(config.MaxPositions, config.Hidden);
+        h = new ModuleList<Gpt2Block>(Enumerable.Range(0, config.Layers).Select(i => new Gpt2Block(config, i)).ToArray());
+        ln_f = new LayerNorm(config.Hidden, config.NormEps);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
+    {
+        long t = inputIds.shape[^1];
+        if (t > wpe.weight.shape[0]) throw new ArgumentException($"sequence of {t} tokens exceeds n_positions {wpe.weight.shape[0]}");
+        var positions = arange(t, dtype: ScalarType.Int64);
+        var x = wte.forward(inputIds) + wpe.forward(positions);
+        foreach (var block in h) x = block.Forward(x, probe);
+        return ln_f.forward(x);
+    }
+}
+
+public sealed class Gpt2Block : nn.Module
+{
+    public LayerNorm ln_1;
+    public Gpt2Attention attn;
+    public LayerNorm ln_2;
+    public Gpt2Mlp mlp;
+    readonly int _layer;
+
+    public Gpt2Block(ModelConfig config, int layer) : base(nameof(Gpt2Block))
+    {
+        ln_1 = new LayerNorm(config.Hidden, config.NormEps);
+        attn = new Gpt2Attention(config, layer);
+        ln_2 = new LayerNorm(config.Hidden, config.NormEps);
+        mlp = new Gpt2Mlp(config, layer);
+        _layer = layer;
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, ActivationProbe? probe)
+    {
+        var h = x + attn.Forward(ln_1.forward(x), probe);
+        var y = h + mlp.Forward(ln_2.forward(h), probe);
+        probe?.OnBlock(_layer, x, y);
+        return y;
+    }
+}
+
+public sealed class Gpt2Attention : nn.Module
+{
+    public Conv1D c_attn;
+    public Conv1D c_proj;
+    readonly int _heads, _headDim, _layer;
+
+    public Gpt2Attention(ModelConfig config, int layer) : base(nameof(Gpt2Attention))
+    {
+        _heads = config.Heads;
+        _headDim = config.HeadDim;
+        _layer = layer;
+        c_attn = new Conv1D(config.Hidden, 3L * config.Heads * config.HeadDim);
+        c_proj = new Conv1D((long)config.Heads * config.HeadDim, config.Hidden);
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, ActivationProbe? probe)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        var qkv = c_attn.forward(x).view(b, t, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);  // [3, B, H, T, hd]
+        var heads = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
+        probe?.OnHeadOutputs(_layer, heads);
+        return c_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
+    }
+}
+
+public sealed class Gpt2Mlp : nn.Module
+{
+    public Conv1D c_fc;
+    public Conv1D c_proj;
+    readonly string _activation;
+    readonly int _layer;
+
+    public Gpt2Mlp(ModelConfig config, int layer) : base(nameof(Gpt2Mlp))
+    {
+        c_fc = new Conv1D(config.Hidden, config.Ffn);
+        c_proj = new Conv1D(config.Ffn, config.Hidden);
+        _activation = config.Activation;
+        _layer = layer;
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, ActivationProbe? probe)
+    {
+        var hidden = Activations.Apply(_activation, c_fc.forward(x));
+        probe?.OnFfnHidden(_layer, hidden);
+        return c_proj.forward(hidden);
+    }
+}

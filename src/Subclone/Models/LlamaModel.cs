@@ -1,0 +1,189 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Subclone.Models;
+
+/// <summary>
+/// LlamaForCausalLM (and Mistral / Qwen2, which share its layout): RMSNorm, rotary position embeddings in HF's
+/// rotate-half layout, SwiGLU FFN, grouped-query attention, an explicit head_dim that may differ from
+/// hidden/heads, and an optional untied lm_head. Qwen2 adds biases to q/k/v.
+/// </summary>
+public sealed class LlamaModel : TransformerModel
+{
+    public LlamaDecoder model;
+    public LinearLayer? lm_head;
+
+    public LlamaModel(ModelConfig config) : base(nameof(LlamaModel), config)
+    {
+        model = new LlamaDecoder(config);
+        if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.Hidden, config.Vocab, hasBias: false);
+        RegisterComponents();
+        InitializeWeights();
+    }
+
+    /// <summary>HF's Llama init: N(0, initializer_range) for linear and embedding weights, zero biases, unit norms.</summary>
+    void InitializeWeights()
+    {
+        using var _ = no_grad();
+        double std = Config.Raw["initializer_range"]?.GetValue<double>() ?? 0.02;
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith(".bias")) p.zero_();
+            else if (name.EndsWith("norm.weight")) p.fill_(1);
+            else p.normal_(0, std);
+        }
+    }
+
+    public override string? CanonicalName(string fileKey)
+    {
+        if (fileKey.EndsWith(".rotary_emb.inv_freq")) return null;  // a buffer older checkpoints saved
+        if (fileKey == "lm_head.weight" && Config.TieWordEmbeddings) return null;
+        return fileKey;
+    }
+
+    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = model.Forward(inputIds, probe);
+        var logits = lm_head is null ? matmul(hidden, model.embed_tokens.weight.t()) : lm_head.forward(hidden);
+        return logits.MoveToOuterDisposeScope();
+    }
+}
+
+public sealed class LlamaDecoder : nn.Module
+{
+    public EmbeddingTable embed_tokens;
+    public ModuleList<LlamaBlock> layers;
+    public RmsNorm norm;
+    readonly int _headDim;
+    readonly double _ropeTheta;
+
+    public LlamaDecoder(ModelConfig config) : base(nameof(LlamaDecoder))
+    {
+        embed_tokens = new EmbeddingTable(config.Vocab, config.Hidden);
+        layers = new ModuleList<LlamaBlock>(Enumerable.Range(0, config.Layers).Select(i => new LlamaBlock(config, i)).ToArray());
+        norm = new RmsNorm(config.Hidden, config.NormEps);
+        _headDim = config.HeadDim;
+        _ropeTheta = config.RopeTheta;
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
+    {
+        var (cos, sin) = Rotary.CosSin(inputIds.shape[^1], _headDim, _ropeTheta);
+        var x = embed_tokens.forward(inputIds);
+        foreach (var block in layers) x = block.Forward(x, cos, sin, probe);
+        return norm.forward(x);
+    }
+}
+
+/// <summary>Rotary position embeddings as Hugging Face lays them out: the two halves of each head rotate together.</summary>
+public static class Rotary
+{
+    /// <summary>cos and sin, [T, head_dim]: frequencies 1/θ^(2i/d) for i &lt; d/2, repeated for both halves.</summary>
+    public static (Tensor Cos, Tensor Sin) CosSin(long length, int headDim, double theta)
+    {
+        var invFreq = pow(theta, arange(0, headDim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32).div(headDim)).reciprocal();
+        var freqs = outer(arange(length, dtype: ScalarType.Float32), invFreq);
+        var emb = cat([freqs, freqs], -1);
+        return (emb.cos(), emb.sin());
+    }
+
+    /// <summary>x·cos + rotate_half(x)·sin, with rotate_half(x) = [-x₂, x₁].</summary>
+    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
+    {
+        long half = x.shape[^1] / 2;
+        var rotated = cat([x[.., .., .., (int)half..].neg(), x[.., .., .., ..(int)half]], -1);
+        return x * cos + rotated * sin;
+    }
+}
+
+public sealed class LlamaBlock : nn.Module
+{
+    public RmsNorm input_layernorm;
+    public LlamaAttention self_attn;
+    public RmsNorm post_attention_layernorm;
+    public LlamaMlp mlp;
+    readonly int _layer;
+
+    public LlamaBlock(ModelConfig config, int layer) : base(nameof(LlamaBlock))
+    {
+        input_layernorm = new RmsNorm(config.Hidden, config.NormEps);
+        self_attn = new LlamaAttention(config, layer);
+        post_attention_layernorm = new RmsNorm(config.Hidden, config.NormEps);
+        mlp = new LlamaMlp(config, layer);
+        _layer = layer;
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
+    {
+        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, probe);
+        var y = h + mlp.Forward(post_attention_layernorm.forward(h), probe);
+        probe?.OnBlock(_layer, x, y);
+        return y;
+    }
+}
+
+public sealed class LlamaAttention : nn.Module
+{
+    public LinearLayer q_proj, k_proj, v_proj, o_proj;
+    readonly int _heads, _kvHeads, _headDim, _layer;
+
+    public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
+    {
+        _heads = config.Heads;
+        _kvHeads = config.KvHeads;
+        _headDim = config.HeadDim;
+        _layer = layer;
+        q_proj = new LinearLayer(config.Hidden, (long)_heads * _headDim, config.AttentionBias);
+        k_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
+        v_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
+        // Qwen2 has q/k/v biases but none on the output projection; Llama's attention_bias covers all four.
+        o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && config.ModelType != "qwen2");
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
+    {
+        long b = x.shape[0], t = x.shape[1];
+        var q = Rotary.Apply(q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2), cos, sin);
+        var k = Rotary.Apply(k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2), cos, sin);
+        var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        if (_kvHeads != _heads)
+        {
+            // HF's repeat_kv: query head h reads key/value head h / (heads / kv_heads).
+            int groups = _heads / _kvHeads;
+            k = k.repeat_interleave(groups, dim: 1);
+            v = v.repeat_interleave(groups, dim: 1);
+        }
+        var heads = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        probe?.OnHeadOutputs(_layer, heads);
+        return o_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
+    }
+}
+
+public sealed class LlamaMlp : nn.Module
+{
+    public LinearLayer gate_proj, up_proj, down_proj;
+    readonly string _activation;
+    readonly int _layer;
+
+    public LlamaMlp(ModelConfig config, int layer) : base(nameof(LlamaMlp))
+    {
+        gate_proj = new LinearLayer(config.Hidden, config.Ffn, config.MlpBias);
+        up_proj = new LinearLayer(config.Hidden, config.Ffn, config.MlpBias);
+        down_proj = new LinearLayer(config.Ffn, config.Hidden, config.MlpBias);
+        _activation = config.Activation;
+        _layer = layer;
+        RegisterComponents();
+    }
+
+    public Tensor Forward(Tensor x, ActivationProbe? probe)
+    {
+        var hidden = Activations.Apply(_activation, gate_proj.forward(x)) * up_proj.forward(x);
+        probe?.OnFfnHidden(_layer, hidden);
+        return down_proj.forward(hidden);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+
+namespace Subclone.Models;
+
+/// <summary>
+/// The shape of a transformer in architecture-neutral terms, parsed from (and written back to) a Hugging Face
+/// config.json. The parsed JSON is kept in <see cref="Raw"/> so fields Subclone does not model (token ids,
+/// rope_scaling, generation settings) survive into a child's config unchanged.
+/// </summary>
+public sealed record ModelConfig
+{
+    public required Architecture Architecture { get; init; }
+    /// <summary>config.json's model_type: gpt2, llama, mistral, qwen2, bert, vit.</summary>
+    public required string ModelType { get; init; }
+    public required int Hidden { get; init; }
+    public required int Layers { get; init; }
+    public required int Heads { get; init; }
+    public required int KvHeads { get; init; }
+    public required int HeadDim { get; init; }
+    /// <summary>FFN (intermediate) width.</summary>
+    public required int Ffn { get; init; }
+    public required int Vocab { get; init; }
+    public required int MaxPositions { get; init; }
+    public required double NormEps { get; init; }
+    public bool TieWordEmbeddings { get; init; }
+    public double RopeTheta { get; init; } = 10000;
+    /// <summary>q/k/v(/o) projections carry biases (Qwen2's q/k/v; Llama's attention_bias).</summary>
+    public bool AttentionBias { get; init; }
+    public bool MlpBias { get; init; }
+    public int TypeVocab { get; init; }
+    public string Activation { get; init; } = "gelu";
+    public JsonObject Raw { get; init; } = new();
+
+    public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama;
+
+    /// <summary>The class name Hugging Face's from_pretrained instantiates.</summary>
+    public string ArchitectureName => (Raw["architectures"] as JsonArray)?.FirstOrDefault()?.GetValue<string>() ?? ModelType switch
+    {
+        "gpt2" => "GPT2LMHeadModel",
+        "llama" => "LlamaForCausalLM",
+        "mistral" => "MistralForCausalLM",
+        "qwen2" => "Qwen2ForCausalLM",
+        "bert" => "BertModel",
+        "vit" => "ViTForImageClassification",
+        _ => throw new InvalidOperationException($"unknown model_type {ModelType}"),
+    };
+
+    public static ModelConfig Load(string configPath)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(configPath)); }
+        catch (System.Text.Json.JsonException e) { throw new CheckpointException(configPath, $"is not valid JSON ({e.Message.Split('.')[0]})"); }
+        catch (IOException e) { throw new CheckpointException(configPath, e.Message); }
+        if (node is not JsonObject json) throw new CheckpointException(configPath, "is not a JSON object");
+        return Parse(json, configPath);
+    }
+
+    public static ModelConfig Parse(JsonObject json, string path)
+    {
+        var r = new ConfigReader(json, path);
+        string modelType = r.String("model_type");
+        var config = modelType switch
+        {
+            "gpt2" => ParseGpt2(r),
+            "llama" or "mistral" or "qwen2" => ParseLlama(r, modelType),
+            "bert" => ParseBert(r),
+            _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, bert)"),
+        };
+        config = config with { Raw = (JsonObject)json.DeepClone() };
+        config.Validate(path);
+        return config;
+    }
+
+    static ModelConfig ParseGpt2(ConfigReader r)
+    {
+        int hidden = r.Int("n_embd"), heads = r.Int("n_head");
+        return new ModelConfig
+        {
+            Architecture = Architecture.Gpt2, ModelType = "gpt2",
+            Hidden = hidden, Layers = r.Int("n_layer"), Heads = heads, KvHeads = heads,
+            HeadDim = heads > 0 && hidden % heads == 0 ? hidden / heads : 0,
+            Ffn = r.OptionalInt("n_inner") ?? 4 * hidden,
+            Vocab = r.Int("vocab_size"), MaxPositions = r.Int("n_positions"),
+            NormEps = r.OptionalDouble("layer_norm_epsilon") ?? 1e-5,
+            TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? true,
+            Activation = r.OptionalString("activation_function") ?? "gelu_new",
+            AttentionBias = true, MlpBias = true,
+        };
+    }
+
+    static ModelConfig ParseLlama(ConfigReader r, string modelType)
+    {
+        int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
+        return new ModelConfig
+        {
+            Architecture = Architecture.Llama, ModelType = modelType,
+            Hidden = hidden, Layers = r.Int("num_hidden_layers"), Heads = heads,
+            KvHeads = r.OptionalInt("num_key_value_heads") ?? heads,
+            HeadDim = r.OptionalInt("head_dim") ?? (heads > 0 && hidden % heads == 0 ? hidden / heads : 0),
+            Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"),
+            MaxPositions = r.OptionalInt("max_position_embeddings") ?? 2048,
+            NormEps = r.OptionalDouble("rms_norm_eps") ?? 1e-6,
+            TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? false,
+            RopeTheta = r.OptionalDouble("rope_theta") ?? 10000,
+            // Qwen2 always has q/k/v biases (and no o bias); Llama and Mistral only with attention_bias.
+            AttentionBias = modelType == "qwen2" || (r.OptionalBool("attention_bias") ?? false),
+            MlpBias = r.OptionalBool("mlp_bias") ?? false,
+            Activation = r.OptionalString("hidden_act") ?? "silu",
+        };
+    }
+
+    static ModelConfig ParseBert(ConfigReader r)
+    {
+        int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
+        return new ModelConfig
+        {
+            Architecture = Architecture.Bert, ModelType = "bert",
+            Hidden = hidden, Layers = r.Int("num_hidden_layers"), Heads = heads, KvHeads = heads,
+            HeadDim = heads > 0 && hidden % heads == 0 ? hidden / heads : 0,
+            Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"),
+            MaxPositions = r.OptionalInt("max_position_embeddings") ?? 512,
+            TypeVocab = r.OptionalInt("type_vocab_size") ?? 2,
+            NormEps = r.OptionalDouble("layer_norm_eps") ?? 1e-12,
+            Activation = r.OptionalString("hidden_act") ?? "gelu",
+            AttentionBias = true, MlpBias = true,
+        };
+    }
+
+    /// <summary>Throws a one-line <see cref="CheckpointException"/> for shapes no model can have.</summary>
+    public void Validate(string path)
+    {
+        void Positive(int value, string what)
+        {
+            if (value <= 0) throw new CheckpointException(path, $"{what} must be positive, got {value}");
+        }
+        Positive(Hidden, "hidden size"); Positive(Layers, "layer count"); Positive(Heads, "head count");
+        Positive(KvHeads, "key/value head count"); Positive(Ffn, "FFN width"); Positive(Vocab, "vocab size");
+        Positive(MaxPositions, "max positions");
+        if (Heads % KvHeads != 0) throw new CheckpointException(path, $"{KvHeads} key/value heads do not divide {Heads} heads");
+        if (Architecture != Architecture.Llama && Hidden % Heads != 0)
+            throw new CheckpointException(path, $"{Heads} heads do not divide hidden size {Hidden}");
+        Positive(HeadDim, "head_dim");
+        if (HeadDim % 2 != 0 && Architecture == Architecture.Llama) throw new CheckpointException(path, $"head_dim {HeadDim} must be even for rotary embeddings");
+        if (NormEps <= 0 || double.IsNaN(NormEps)) throw new CheckpointException(path, $"norm epsilon must be positive, got {NormEps}");
+        if (Architecture == Architecture.Gpt2 && Activation is not ("gelu_new" or "gelu" or "gelu_pytorch_tanh" or "relu"))
+            throw new CheckpointException(path, $"activation_function '{Activation}' is not supported");
+    }
+
+    /// <summary>config.json for this shape: the original fields with every shape field overwritten.</summary>
+    public JsonObject ToJson(TorchSharp.torch.ScalarType dtype)
+    {
+        var json = (JsonObject)Raw.DeepClone();
+        json["model_type"] = ModelType;
+        json["architectures"] = new JsonArray(ArchitectureName);
+        switch (Architecture)
+        {
+            case Architecture.Gpt2:
+                json["n_embd"] = Hidden; json["n_layer"] = Layers; json["n_head"] = Heads; json["n_inner"] = Ffn;
+                json["vocab_size"] = Vocab; json["n_positions"] = MaxPositions;
+                json["n_ctx"] = (json["n_ctx"] is null) ? MaxPositions : json["n_ctx"]!.DeepClone();
+                json["layer_norm_epsilon"] = NormEps; json["activation_function"] = Activation;
+                json["tie_word_embeddings"] = TieWordEmbeddings;
+                break;
+            case Architecture.Llama:
+                json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;
+                json["num_key_value_heads"] = KvHeads; json["head_dim"] = HeadDim; json["intermediate_size"] = Ffn;
+                json["vocab_size"] = Vocab; json["max_position_embeddings"] = MaxPositions; json["rms_norm_eps"] = NormEps;
+                json["rope_theta"] = RopeTheta; json["hidden_act"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
+                if (ModelType != "qwen2") json["attention_bias"] = AttentionBias;
+                if (ModelType == "llama") json["mlp_bias"] = MlpBias;
+                break;
+            case Architecture.Bert:
+                json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;
+                json["intermediate_size"] = Ffn; json["vocab_size"] = Vocab; json["max_position_embeddings"] = MaxPositions;
+                json["type_vocab_size"] = TypeVocab; json["layer_norm_eps"] = NormEps; json["hidden_act"] = Activation;
+                json["position_embedding_type"] ??= "absolute";
+                break;
+        }
+        json["torch_dtype"] = SafeTensorsDtype.TorchName(dtype);
+        return json;
+    }
+}

@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Subclone.Models;
+
+/// <summary>
+/// What importance, slicing and training need from any supported transformer: its shape, a forward pass with
+/// activation hooks, and parameters named exactly as Hugging Face names them (state_dict keys are HF keys).
+/// </summary>
+public abstract class TransformerModel : nn.Module
+{
+    protected TransformerModel(string name, ModelConfig config) : base(name) => Config = config;
+
+    public ModelConfig Config { get; }
+
+    /// <summary>Decoders return logits [B, T, vocab]; encoders return the last hidden state [B, T, D].</summary>
+    public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null);
+
+    /// <summary>Maps a tensor name found in a checkpoint file to this model's parameter name, or null to
+    /// ignore it (buffers old checkpoints carry, a tied head stored anyway).</summary>
+    public virtual string? CanonicalName(string fileKey) => fileKey;
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>Builds the model class for a config, with Hugging Face's random initialisation.</summary>
+    public static TransformerModel Create(ModelConfig config) => config.Architecture switch
+    {
+        Architecture.Gpt2 => new Gpt2Model(config),
+        Architecture.Llama => new LlamaModel(config),
+        Architecture.Bert => new BertModel(config),
+        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
+    };
+}

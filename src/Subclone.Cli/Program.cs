@@ -1,5 +1,20 @@
-using TorchSharp;
-var a = torch.randn(1024, 1024);
-var sw = System.Diagnostics.Stopwatch.StartNew();
-for (int i = 0; i < 20; i++) { using var c = torch.matmul(a, a); }
-Console.WriteLine($"threads {torch.get_num_threads()} GFLOP/s {20 * 2.0 * 1024 * 1024 * 1024 / sw.Elapsed.TotalSeconds / 1e9:F1}");
+using System.CommandLine;
+using Subclone.Cli.Commands;
+
+namespace Subclone.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs one command line; tests call this in-process with their own writers.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = new RootCommand("Subclone: make a smaller transformer from a larger pretrained one by weight subcloning, then train it.");
+        var io = new CliIo(stdout, stderr);
+        root.Subcommands.Add(InfoCommand.Create(io));
+        root.Subcommands.Add(GenerateCommand.Create(io));
+        var parse = root.Parse(args);
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+}

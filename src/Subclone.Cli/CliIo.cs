@@ -1,0 +1,34 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+
+namespace Subclone.Cli;
+
+/// <summary>The command's output streams, and the one place user errors become a line on stderr and exit code 2.</summary>
+public sealed class CliIo(TextWriter stdout, TextWriter stderr)
+{
+    public const int UserError = 2;
+
+    public TextWriter Out { get; } = stdout;
+    public TextWriter Error { get; } = stderr;
+
+    static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+
+    public void WriteJson(JsonNode node) => Out.WriteLine(node.ToJsonString(Compact));
+
+    /// <summary>Runs a command body: bad input (files, shapes, arguments) → one line and exit code 2.</summary>
+    public int Guard(Func<int> body)
+    {
+        try { return body(); }
+        catch (Exception e) when (e is CheckpointException or UserInputException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            Error.WriteLine($"subclone: error: {e.Message}");
+            return UserError;
+        }
+        catch (ArgumentException e)
+        {
+            Error.WriteLine($"subclone: error: {e.Message}");
+            return UserError;
+        }
+    }
+}

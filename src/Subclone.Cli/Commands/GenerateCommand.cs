@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+using Subclone.Inference;
+
+namespace Subclone.Cli.Commands;
+
+/// <summary>subclone generate MODEL (--prompt TEXT | --prompt-ids 1,2,3): continue a prompt with a decoder model.</summary>
+public static class GenerateCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var model = new Argument<string>("MODEL") { Description = "A decoder model: Hugging Face directory or llama2.c .bin" };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt text (tokenised with the model's tokenizer)" };
+        var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt token ids, comma-separated" };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 64 };
+        var greedy = new Option<bool>("--greedy") { Description = "Always take the most likely token (temperature 0)" };
+        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 1.0, Description = "Sampling temperature" };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0: all)" };
+        var seed = new Option<long>("--seed") { Description = "Random seed for sampling" };
+        var json = new Option<bool>("--json") { Description = "Print {\"ids\":[...],\"text\":...}" };
+        var command = new Command("generate", "Generate text with a decoder model") { model, prompt, promptIds, maxNew, greedy, temperature, topK, seed, json };
+        command.SetAction(r => io.Guard(() =>
+        {
+            var source = ModelSource.Load(r.GetValue(model)!);
+            var tokenizer = source.Tokenizer;
+            List<int> ids;
+            if (r.GetValue(promptIds) is string idText)
+                ids = idText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(s => int.TryParse(s, out int v) && v >= 0 && v < source.Model.Config.Vocab ? v : throw new UserInputException($"--prompt-ids: '{s}' is not a token id below the vocabulary size {source.Model.Config.Vocab}"))
+                    .ToList();
+            else if (r.GetValue(prompt) is string text)
+            {
+                if (tokenizer is null) throw new UserInputException($"{r.GetValue(model)} has no tokenizer files; pass --prompt-ids");
+                ids = [.. tokenizer.BosId is int bos && source.PrependBos ? [bos] : Array.Empty<int>(), .. tokenizer.Encode(text)];
+            }
+            else throw new UserInputException("give --prompt or --prompt-ids");
+            if (r.GetValue(maxNew) < 0) throw new UserInputException("--max-new-tokens must not be negative");
+
+            var sampling = new SamplingOptions(r.GetValue(greedy), r.GetValue(temperature), r.GetValue(topK), r.GetValue(seed));
+            var output = TextGenerator.Generate(source.Model, ids, r.GetValue(maxNew), sampling, tokenizer?.EosId);
+            string? decoded = tokenizer?.Decode(output);
+            if (r.GetValue(json))
+                io.WriteJson(new JsonObject { ["ids"] = new JsonArray(output.Select(i => (JsonNode)i).ToArray()), ["text"] = decoded });
+            else
+                io.Out.WriteLine(decoded ?? string.Join(",", output));
+            return 0;
+        }));
+        return command;
+    }
+}

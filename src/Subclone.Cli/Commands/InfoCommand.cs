@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+using Spectre.Console;
+
+namespace Subclone.Cli.Commands;
+
+/// <summary>subclone info MODEL [--json]: the shape of a model.</summary>
+public static class InfoCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var model = new Argument<string>("MODEL") { Description = "A Hugging Face model directory, a llama2.c .bin file, or 'minilm' (the embedded all-MiniLM-L6-v2)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var command = new Command("info", "Show a model's architecture, widths, heads, layers, FFN, vocabulary, parameter count and dtype") { model, json };
+        command.SetAction(r => io.Guard(() =>
+        {
+            var loaded = ModelSource.Load(r.GetValue(model)!);
+            var c = loaded.Model.Config;
+            var info = new JsonObject
+            {
+                ["model"] = r.GetValue(model),
+                ["architecture"] = c.ArchitectureName,
+                ["model_type"] = c.ModelType,
+                ["hidden"] = c.Hidden,
+                ["layers"] = c.Layers,
+                ["heads"] = c.Heads,
+                ["kv_heads"] = c.KvHeads,
+                ["head_dim"] = c.HeadDim,
+                ["ffn"] = c.Ffn,
+                ["vocab"] = c.Vocab,
+                ["max_positions"] = c.MaxPositions,
+                ["tied_embeddings"] = c.TieWordEmbeddings,
+                ["params"] = loaded.Model.ParameterCount(),
+                ["dtype"] = SafeTensorsDtype.TorchName(loaded.StoredDtype),
+            };
+            if (r.GetValue(json)) { io.WriteJson(info); return 0; }
+            var table = new Table().AddColumn("field").AddColumn("value").HideHeaders().Border(TableBorder.Rounded);
+            foreach (var (key, value) in info) table.AddRow(key, Markup.Escape(value?.ToString() ?? ""));
+            Console(io).Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static IAnsiConsole Console(CliIo io) =>
+        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out) });
+}

@@ -32,7 +32,8 @@ public static class GenerateCommand
             else if (r.GetValue(prompt) is string text)
             {
                 if (tokenizer is null) throw new UserInputException($"{r.GetValue(model)} has no tokenizer files; pass --prompt-ids");
-                ids = [.. tokenizer.BosId is int bos && source.PrependBos ? [bos] : Array.Empty<int>(), .. tokenizer.Encode(text)];
+                ids = [.. tokenizer.Encode(text)];
+                if (source.PrependBos && tokenizer.BosId is int bos) ids.Insert(0, bos);
             }
             else throw new UserInputException("give --prompt or --prompt-ids");
             if (r.GetValue(maxNew) < 0) throw new UserInputException("--max-new-tokens must not be negative");

@@ -94,33 +94,25 @@ public static class HfCheckpoint
     /// <summary>Copies every tensor of the files into the model's parameters; returns the stored weight dtype.</summary>
     static ScalarType LoadWeights(TransformerModel model, List<SafeTensorsFile> files)
     {
-        var parameters = model.state_dict();
-        var loaded = new HashSet<string>();
-        ScalarType? storedDtype = null;
-        using var _ = no_grad();
+        var weights = new WeightLoader(model);
         foreach (var file in files)
-        {
             foreach (var entry in file.Entries.OrderBy(e => e.Begin))
-            {
-                string? name = model.CanonicalName(entry.Name);
-                if (name is null) continue;
-                if (!parameters.TryGetValue(name, out var target))
-                    throw new CheckpointException(file.Path, $"tensor '{entry.Name}' is not a parameter of {model.Config.ArchitectureName}");
-                if (!loaded.Add(name))
-                    throw new CheckpointException(file.Path, $"tensor '{entry.Name}' is stored twice");
-                if (entry.Dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
-                    throw new CheckpointException(file.Path, $"tensor '{entry.Name}' has dtype {SafeTensorsDtype.NameOf(entry.Dtype)}; weights must be F32, F16 or BF16");
-                if (!entry.Shape.SequenceEqual(target.shape))
-                    throw new CheckpointException(file.Path, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}] but config.json implies [{string.Join(", ", target.shape)}]");
-                storedDtype ??= entry.Dtype;
-                using var value = file.ReadFloat32(entry.Name);
-                target.copy_(value);
-            }
-        }
-        var missing = parameters.Keys.Where(k => !loaded.Contains(k)).ToList();
-        if (missing.Count > 0)
-            throw new CheckpointException(files[0].Path, $"is missing tensor '{missing[0]}'" + (missing.Count > 1 ? $" and {missing.Count - 1} more" : ""));
-        return storedDtype ?? ScalarType.Float32;
+                weights.Load(file.Path, entry.Name, entry.Dtype, entry.Shape, () => file.ReadFloat32(entry.Name));
+        weights.CheckComplete(files[0].Path);
+        return weights.StoredDtype ?? ScalarType.Float32;
+    }
+
+    /// <summary>Builds a model of <paramref name="config"/> from float32 tensors with HF names (imports).</summary>
+    public static TransformerModel FromTensors(ModelConfig config, IReadOnlyDictionary<string, Tensor> tensors, string origin)
+    {
+        var model = config.Architecture == Architecture.Bert
+            ? new BertModel(config, withPooler: tensors.Keys.Any(n => n.Contains("pooler.")))
+            : TransformerModel.Create(config);
+        var weights = new WeightLoader(model);
+        foreach (var (name, tensor) in tensors)
+            weights.Load(origin, name, tensor.dtype, tensor.shape, () => tensor.to_type(ScalarType.Float32));
+        weights.CheckComplete(origin);
+        return model;
     }
 
     /// <summary>

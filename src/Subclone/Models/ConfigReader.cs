@@ -26,9 +26,10 @@ internal sealed class ConfigReader(JsonObject json, string path)
     {
         var node = Node(key);
         if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue(out long l) && l is >= int.MinValue and <= int.MaxValue)
-            return (int)l;
-        if (node is JsonValue d && d.GetValueKind() == JsonValueKind.Number && d.TryGetValue(out double x) && x == Math.Floor(x) && Math.Abs(x) < int.MaxValue)
+        // Parse the JSON text: a JsonValue built in code (not parsed) only converts to its own CLR type.
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture, out double x)
+            && x == Math.Floor(x) && Math.Abs(x) <= int.MaxValue)
             return (int)x;
         throw new CheckpointException(path, $"field '{key}' must be an integer, got {node.ToJsonString()}");
     }
@@ -37,7 +38,9 @@ internal sealed class ConfigReader(JsonObject json, string path)
     {
         var node = Node(key);
         if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number) return v.GetValue<double>();
+        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture, out double x))
+            return x;
         throw new CheckpointException(path, $"field '{key}' must be a number, got {node.ToJsonString()}");
     }
 

@@ -32,6 +32,9 @@ public sealed record ModelConfig
     public string Activation { get; init; } = "gelu";
     public JsonObject Raw { get; init; } = new();
 
+    /// <summary>initializer_range: the std of HF's normal init.</summary>
+    public double InitializerRange => new ConfigReader(Raw, "config.json").OptionalDouble("initializer_range") ?? 0.02;
+
     public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama;
 
     /// <summary>The class name Hugging Face's from_pretrained instantiates.</summary>

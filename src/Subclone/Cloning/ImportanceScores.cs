@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Subclone.Cloning;
+
+/// <summary>
+/// Per-layer importance of every residual dimension, FFN neuron and head, and each block's influence,
+/// measured on calibration data. Residual dims are ranked globally by the sum over layers, because every
+/// block reads and writes the same residual coordinates.
+/// </summary>
+public sealed record ImportanceScores
+{
+    /// <summary>[layer][dim]: mean |block output|.</summary>
+    public required double[][] Residual { get; init; }
+    /// <summary>[layer][neuron]: mean |down-projection input|.</summary>
+    public required double[][] Ffn { get; init; }
+    /// <summary>[layer][head]: mean |attention output| over the head's dims.</summary>
+    public required double[][] Heads { get; init; }
+    /// <summary>[layer]: mean ‖f(x)‖ / ‖x + f(x)‖; small means close to identity.</summary>
+    public required double[] BlockInfluence { get; init; }
+    public long CalibrationTokens { get; init; }
+    public string CalibrationSource { get; init; } = "";
+    public long Seed { get; init; }
+
+    /// <summary>The global residual score: the sum over blocks.</summary>
+    [JsonIgnore]
+    public double[] ResidualGlobal =>
+        Enumerable.Range(0, Residual[0].Length).Select(i => Residual.Sum(layer => layer[i])).ToArray();
+
+    static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    public static ImportanceScores FromJson(string json) =>
+        JsonSerializer.Deserialize<ImportanceScores>(json, Options) ?? throw new InvalidDataException("importance file is empty");
+}

@@ -1,0 +1,41 @@
+using Subclone.Checkpoints;
+using Subclone.Models;
+using static TorchSharp.torch;
+
+namespace Subclone.Cloning;
+
+/// <summary>The child a cut produces: the model, and the map that describes (and replays) the cut.</summary>
+public sealed record CloneResult(TransformerModel Child, CloneMap Map);
+
+/// <summary>Weight subcloning: importance → plan → slice → a child model that starts close to its parent.</summary>
+public static class Subcloner
+{
+    public static CloneResult Clone(TransformerModel parent, CloneTarget target, ImportanceScores? scores, CloneOptions options)
+    {
+        var childConfig = target.Apply(parent.Config);
+        var map = ClonePlanner.Plan(parent.Config, childConfig, scores, options);
+        return new CloneResult(Apply(parent, map), map);
+    }
+
+    /// <summary>Replays a map (from clone_map.json) on a parent with the same architecture and shape.</summary>
+    public static TransformerModel Apply(TransformerModel parent, CloneMap map)
+    {
+        var p = parent.Config;
+        var childConfig = p with
+        {
+            Hidden = map.ResidualDims.Length, Layers = map.LayerMap.Length, Heads = map.Heads[0].Length,
+            KvHeads = map.KvHeads[0].Length, Ffn = map.FfnNeurons[0].Length,
+        };
+        if (p.Architecture != Architecture.Llama && childConfig.Hidden != childConfig.Heads * p.HeadDim)
+            throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
+        var tensors = Slicer.Slice(parent, childConfig, map);
+        try
+        {
+            return HfCheckpoint.FromTensors(childConfig, tensors, "clone map");
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+}

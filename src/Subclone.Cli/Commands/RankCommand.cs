@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Subclone.Checkpoints;
+using Subclone.Cloning;
+
+namespace Subclone.Cli.Commands;
+
+/// <summary>subclone rank PARENT --out importance.json: the importance scores a clone would use, with a heat map.</summary>
+public static class RankCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var parentArg = new Argument<string>("PARENT") { Description = "Parent model: HF directory, llama2.c .bin, or 'minilm'" };
+        var output = new Option<string>("--out") { Description = "importance.json to write (a .png heat map is written beside it)", Required = true };
+        var calib = new Option<string[]>("--calib") { Description = "Calibration text files or folders (default: the .NET SDK's XML API docs)", AllowMultipleArgumentsPerToken = true };
+        var samples = new Option<int>("--calib-samples") { DefaultValueFactory = _ => 64, Description = "Calibration windows or sentences" };
+        var length = new Option<int>("--calib-length") { DefaultValueFactory = _ => 256, Description = "Tokens per window" };
+        var seed = new Option<long>("--seed") { Description = "Sampling seed" };
+        var command = new Command("rank", "Measure residual-dim, head, FFN-neuron and block importance on calibration data") { parentArg, output, calib, samples, length, seed };
+        command.SetAction(r => io.Guard(() =>
+        {
+            var parent = ModelSource.Load(r.GetValue(parentArg)!);
+            var data = CalibrationData.Prepare(parent, r.GetValue(calib) ?? [], r.GetValue(samples), r.GetValue(length), r.GetValue(seed));
+            var scores = Progress.Run(io, false, "calibration", data.Calibration.Count,
+                p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(seed), p));
+            string outPath = r.GetValue(output)!;
+            AtomicFile.WriteAllText(outPath, scores.ToJson() + "\n");
+            string png = Path.ChangeExtension(outPath, ".png");
+            Subclone.Reports.ImportancePlots.ResidualHeatMap(scores, png, $"{parent.Origin}: residual-dim importance by layer");
+            io.Out.WriteLine($"wrote {outPath} and {png}");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,89 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+using Subclone.Models;
+
+namespace Subclone.Cloning;
+
+/// <summary>clone_map.json: the map plus what it was made from, so a cut can be inspected and replayed.</summary>
+public static class CloneReport
+{
+    public const string FileName = "clone_map.json";
+
+    /// <summary>sha256 over the parent's weight files in name order (or over its tensors when it has no files).</summary>
+    public static string Fingerprint(ModelSource parent)
+    {
+        using var sha = SHA256.Create();
+        if (parent.Directory is string dir)
+        {
+            foreach (var file in Directory.GetFiles(dir, "*.safetensors").Order(StringComparer.Ordinal))
+            {
+                using var stream = File.OpenRead(file);
+                var buffer = new byte[1 << 20];
+                int read;
+                while ((read = stream.Read(buffer)) > 0) sha.TransformBlock(buffer, 0, read, null, 0);
+            }
+        }
+        else
+        {
+            foreach (var (name, t) in parent.Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+                sha.TransformBlock(nameBytes, 0, nameBytes.Length, null, 0);
+                var bytes = t.contiguous().bytes.ToArray();
+                sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
+            }
+        }
+        sha.TransformFinalBlock([], 0, 0);
+        return Convert.ToHexStringLower(sha.Hash!);
+    }
+
+    public static JsonObject Build(ModelSource parent, ModelConfig child, CloneMap map, ImportanceScores? scores)
+    {
+        var p = parent.Model.Config;
+        var json = new JsonObject
+        {
+            ["format"] = "subclone.clone_map/1",
+            ["parent"] = new JsonObject
+            {
+                ["origin"] = parent.Origin,
+                ["sha256"] = Fingerprint(parent),
+                ["architecture"] = p.ArchitectureName,
+                ["shape"] = Shape(p),
+            },
+            ["target"] = Shape(child),
+            ["scale_factors"] = new JsonObject
+            {
+                ["residual"] = Math.Sqrt((double)p.Hidden / child.Hidden),
+                ["attention_output"] = Math.Sqrt((double)p.Heads / child.Heads),
+                ["ffn_output"] = Math.Sqrt((double)p.Ffn / child.Ffn),
+                ["applied"] = map.Scale,
+            },
+            ["calibration"] = scores is null ? null : new JsonObject
+            {
+                ["source"] = scores.CalibrationSource,
+                ["tokens"] = scores.CalibrationTokens,
+                ["seed"] = scores.Seed,
+            },
+            ["map"] = map.ToJsonNode(),
+        };
+        return json;
+    }
+
+    static JsonObject Shape(ModelConfig c) => new()
+    {
+        ["hidden"] = c.Hidden, ["layers"] = c.Layers, ["heads"] = c.Heads, ["kv_heads"] = c.KvHeads,
+        ["head_dim"] = c.HeadDim, ["ffn"] = c.Ffn, ["vocab"] = c.Vocab,
+    };
+
+    /// <summary>Reads the map from a clone_map.json written by <see cref="Build"/>.</summary>
+    public static CloneMap ReadMap(string path)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message.Split('.')[0]})"); }
+        catch (IOException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
+        var map = node?["map"] ?? throw new InvalidDataException($"{path}: has no \"map\" object");
+        return CloneMap.FromJsonNode(map, path);
+    }
+}

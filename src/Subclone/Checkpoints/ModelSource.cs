@@ -22,6 +22,8 @@ public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype,
             var loaded = HfCheckpoint.Load(spec);
             return new ModelSource(loaded.Model, loaded.StoredDtype, null, spec, spec);
         }
+        if (File.Exists(spec) && spec.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
+            return new ModelSource(Llama2c.Llama2cConfig.Load(spec), ScalarType.Float32, null, spec, null);
         if (File.Exists(spec))
             throw new CheckpointException(spec, "is a file; give a Hugging Face model directory, a llama2.c .bin, or 'minilm'");
         throw new CheckpointException(spec, "does not exist (expected a Hugging Face model directory, a llama2.c .bin, or 'minilm')");

@@ -1,3 +1,4 @@
+using Subclone.Tests.Support;
 using System.Text;
 using System.Text.Json;
 using Subclone.Checkpoints.Llama2c;
@@ -28,7 +29,7 @@ public sealed class Llama2cImportTests(ITestOutputHelper output) : IDisposable
         return path;
     }
 
-    [Fact]
+    [SharedFact]
     public void Reads_the_stories260K_shape()
     {
         using var model = Llama2cImporter.Import(Stories260K.Checkpoint);
@@ -45,7 +46,7 @@ public sealed class Llama2cImportTests(ITestOutputHelper output) : IDisposable
         Assert.All(model.Tensors.Values, t => Assert.Equal(ScalarType.Float32, t.dtype));
     }
 
-    [Theory]
+    [SharedTheory]
     [InlineData("shared")]
     [InlineData("unshared")]
     [InlineData("spanning read chunks")]
@@ -99,7 +100,7 @@ public sealed class Llama2cImportTests(ITestOutputHelper output) : IDisposable
 
     public static TheoryData<string> ForwardCases => ["stories260K", "small-unshared"];
 
-    [Theory]
+    [SharedTheory]
     [MemberData(nameof(ForwardCases))]
     public void HF_forward_on_imported_weights_matches_run_c_forward_on_the_file(string which)
     {
@@ -145,7 +146,7 @@ public sealed class Llama2cImportTests(ITestOutputHelper output) : IDisposable
 
     public static TheoryData<int> GreedyCaseIndexes => [0, 1];
 
-    [Theory]
+    [SharedTheory]
     [MemberData(nameof(GreedyCaseIndexes))]
     public void Greedy_decoding_from_the_imported_weights_reproduces_run_c(int index)
     {
@@ -205,7 +206,7 @@ public sealed class Llama2cImportTests(ITestOutputHelper output) : IDisposable
         "sizes overflowing long", "versioned export",
     ];
 
-    [Theory]
+    [SharedTheory]
     [MemberData(nameof(MalformedCases))]
     public void Rejects_a_malformed_file_naming_it(string problem)
     {

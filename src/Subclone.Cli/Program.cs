@@ -14,6 +14,7 @@ public static class Program
         var io = new CliIo(stdout, stderr);
         root.Subcommands.Add(InfoCommand.Create(io));
         root.Subcommands.Add(GenerateCommand.Create(io));
+        root.Subcommands.Add(ImportCommand.Create(io));
         root.Subcommands.Add(RankCommand.Create(io));
         root.Subcommands.Add(CloneCommand.Create(io));
         var parse = root.Parse(args);

@@ -121,7 +121,8 @@ public static class HfCheckpoint
     /// </summary>
     /// <param name="maxShardBytes">Above this many bytes of weights, write numbered shards and an index, as HF does.</param>
     public static void Save(TransformerModel model, string directory, ScalarType dtype, string? companionSource = null,
-        bool overwrite = false, long maxShardBytes = 5_000_000_000, IEnumerable<(string Name, string Content)>? extraFiles = null)
+        bool overwrite = false, long maxShardBytes = 5_000_000_000, IEnumerable<(string Name, string Content)>? extraFiles = null,
+        IEnumerable<(string Source, string Name)>? copyFiles = null)
     {
         directory = Path.GetFullPath(directory.TrimEnd('/', '\\'));
         if (System.IO.Directory.Exists(directory) && !overwrite)
@@ -133,6 +134,7 @@ public static class HfCheckpoint
         try
         {
             WriteContents(model, temp, dtype, companionSource, maxShardBytes, extraFiles);
+            foreach (var (source, name) in copyFiles ?? []) File.Copy(source, Path.Combine(temp, name), overwrite: true);
             if (System.IO.Directory.Exists(directory))
             {
                 string old = temp + ".old";

@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(InfoCommand.Create(io));
         root.Subcommands.Add(GenerateCommand.Create(io));
+        root.Subcommands.Add(EmbedCommand.Create(io));
         root.Subcommands.Add(ImportCommand.Create(io));
         root.Subcommands.Add(RankCommand.Create(io));
         root.Subcommands.Add(CloneCommand.Create(io));

@@ -20,6 +20,12 @@ public static class Program
         root.Subcommands.Add(RankCommand.Create(io));
         root.Subcommands.Add(CloneCommand.Create(io));
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            // Bad arguments are bad input like any other: one line, exit code 2.
+            stderr.WriteLine($"subclone: error: {parse.Errors[0].Message}");
+            return CliIo.UserError;
+        }
         return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
     }
 }

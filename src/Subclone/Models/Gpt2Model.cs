@@ -27,7 +27,7 @@ public sealed class Gpt2Model : TransformerModel
     void InitializeWeights()
     {
         using var _ = no_grad();
-        double std = Config.Raw["initializer_range"]?.GetValue<double>() ?? 0.02;
+        double std = Config.InitializerRange;
         foreach (var (name, p) in named_parameters())
         {
             if (name.EndsWith(".bias")) p.zero_();

@@ -138,12 +138,12 @@ public static class HfCheckpoint
         System.IO.Directory.CreateDirectory(parent);
         string temp = Path.Combine(parent, $".{Path.GetFileName(directory)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temp);
+        string old = temp + ".old";
         try
         {
             WriteContents(model, temp, dtype, companionSource, maxShardBytes, extraFiles);
             if (System.IO.Directory.Exists(directory))
             {
-                string old = temp + ".old";
                 System.IO.Directory.Move(directory, old);
                 System.IO.Directory.Move(temp, directory);
                 System.IO.Directory.Delete(old, recursive: true);
@@ -152,6 +152,8 @@ public static class HfCheckpoint
         }
         catch
         {
+            // If the new directory could not be moved in, put the old one back rather than leave it hidden.
+            if (System.IO.Directory.Exists(old) && !System.IO.Directory.Exists(directory)) System.IO.Directory.Move(old, directory);
             if (System.IO.Directory.Exists(temp)) System.IO.Directory.Delete(temp, recursive: true);
             throw;
         }

@@ -40,7 +40,9 @@ public static class HfCheckpoint
             var model = config.Architecture == Architecture.Bert
                 ? new BertModel(config, withPooler: names.Any(n => n.Contains("pooler.")))
                 : TransformerModel.Create(config);
-            var dtype = LoadWeights(model, files);
+            // A missing tensor is the checkpoint's fault as a whole: for shards, the index that should have listed it.
+            string source = File.Exists(Path.Combine(directory, SingleFile)) ? files[0].Path : Path.Combine(directory, IndexFile);
+            var dtype = LoadWeights(model, files, source);
             return new LoadedModel(model, directory, dtype);
         }
         finally
@@ -92,7 +94,7 @@ public static class HfCheckpoint
     }
 
     /// <summary>Copies every tensor of the files into the model's parameters; returns the stored weight dtype.</summary>
-    static ScalarType LoadWeights(TransformerModel model, List<SafeTensorsFile> files)
+    static ScalarType LoadWeights(TransformerModel model, List<SafeTensorsFile> files, string source)
     {
         var parameters = model.state_dict();
         var loaded = new HashSet<string>();
@@ -119,7 +121,7 @@ public static class HfCheckpoint
         }
         var missing = parameters.Keys.Where(k => !loaded.Contains(k)).ToList();
         if (missing.Count > 0)
-            throw new CheckpointException(files[0].Path, $"is missing tensor '{missing[0]}'" + (missing.Count > 1 ? $" and {missing.Count - 1} more" : ""));
+            throw new CheckpointException(source, $"is missing tensor '{missing[0]}'" + (missing.Count > 1 ? $" and {missing.Count - 1} more" : ""));
         return storedDtype ?? ScalarType.Float32;
     }
 

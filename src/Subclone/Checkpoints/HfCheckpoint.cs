@@ -85,7 +85,9 @@ public static class HfCheckpoint
         {
             var map = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
                 ?? throw new CheckpointException(indexPath, "has no weight_map object");
-            return map.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? throw new CheckpointException(indexPath, $"weight_map entry '{kv.Key}' is not a file name"));
+            return map.ToDictionary(kv => kv.Key, kv => kv.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String
+                ? v.GetValue<string>()
+                : throw new CheckpointException(indexPath, $"weight_map entry '{kv.Key}' is {kv.Value?.ToJsonString() ?? "null"}, not a file name"));
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {

@@ -153,8 +153,9 @@ public sealed record ModelConfig
         if (HeadDim % 2 != 0 && Architecture == Architecture.Llama) throw new CheckpointException(path, $"field 'head_dim' ({HeadDim}) must be even for rotary embeddings");
         if (NormEps <= 0 || double.IsNaN(NormEps))
             throw new CheckpointException(path, $"field '{Architecture switch { Architecture.Gpt2 => "layer_norm_epsilon", Architecture.Llama => "rms_norm_eps", _ => "layer_norm_eps" }}' must be positive, got {NormEps}");
-        if (gpt2 && Activation is not ("gelu_new" or "gelu" or "gelu_pytorch_tanh" or "relu"))
-            throw new CheckpointException(path, $"field 'activation_function' value '{Activation}' is not supported");
+        // Checked here so an unknown activation fails at load, not in the middle of the first forward pass.
+        if (!Activations.IsSupported(Activation))
+            throw new CheckpointException(path, $"field '{(gpt2 ? "activation_function" : "hidden_act")}' value '{Activation}' is not supported");
     }
 
     /// <summary>config.json for this shape: the original fields with every shape field overwritten.</summary>

@@ -40,7 +40,9 @@ public static class HfCheckpoint
             var model = config.Architecture == Architecture.Bert
                 ? new BertModel(config, withPooler: names.Any(n => n.Contains("pooler.")))
                 : TransformerModel.Create(config);
-            var dtype = LoadWeights(model, files);
+            // A missing tensor is the checkpoint's fault as a whole: for shards, the index that should have listed it.
+            string source = File.Exists(Path.Combine(directory, SingleFile)) ? files[0].Path : Path.Combine(directory, IndexFile);
+            var dtype = LoadWeights(model, files, source);
             return new LoadedModel(model, directory, dtype);
         }
         finally
@@ -83,7 +85,9 @@ public static class HfCheckpoint
         {
             var map = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
                 ?? throw new CheckpointException(indexPath, "has no weight_map object");
-            return map.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? throw new CheckpointException(indexPath, $"weight_map entry '{kv.Key}' is not a file name"));
+            return map.ToDictionary(kv => kv.Key, kv => kv.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String
+                ? v.GetValue<string>()
+                : throw new CheckpointException(indexPath, $"weight_map entry '{kv.Key}' is {kv.Value?.ToJsonString() ?? "null"}, not a file name"));
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -92,13 +96,13 @@ public static class HfCheckpoint
     }
 
     /// <summary>Copies every tensor of the files into the model's parameters; returns the stored weight dtype.</summary>
-    static ScalarType LoadWeights(TransformerModel model, List<SafeTensorsFile> files)
+    static ScalarType LoadWeights(TransformerModel model, List<SafeTensorsFile> files, string source)
     {
         var weights = new WeightLoader(model);
         foreach (var file in files)
             foreach (var entry in file.Entries.OrderBy(e => e.Begin))
                 weights.Load(file.Path, entry.Name, entry.Dtype, entry.Shape, () => file.ReadFloat32(entry.Name));
-        weights.CheckComplete(files[0].Path);
+        weights.CheckComplete(source);
         return weights.StoredDtype ?? ScalarType.Float32;
     }
 
@@ -131,13 +135,13 @@ public static class HfCheckpoint
         System.IO.Directory.CreateDirectory(parent);
         string temp = Path.Combine(parent, $".{Path.GetFileName(directory)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temp);
+        string old = temp + ".old";
         try
         {
             WriteContents(model, temp, dtype, companionSource, maxShardBytes, extraFiles);
             foreach (var (source, name) in copyFiles ?? []) File.Copy(source, Path.Combine(temp, name), overwrite: true);
             if (System.IO.Directory.Exists(directory))
             {
-                string old = temp + ".old";
                 System.IO.Directory.Move(directory, old);
                 System.IO.Directory.Move(temp, directory);
                 System.IO.Directory.Delete(old, recursive: true);
@@ -146,6 +150,8 @@ public static class HfCheckpoint
         }
         catch
         {
+            // If the new directory could not be moved in, put the old one back rather than leave it hidden.
+            if (System.IO.Directory.Exists(old) && !System.IO.Directory.Exists(directory)) System.IO.Directory.Move(old, directory);
             if (System.IO.Directory.Exists(temp)) System.IO.Directory.Delete(temp, recursive: true);
             throw;
         }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using TorchSharp;
@@ -46,9 +47,15 @@ public sealed class SafeTensorsFile : IDisposable
         if (fileLength < 8) throw new CheckpointException(path, "not a safetensors file (shorter than its 8-byte header length)");
         Span<byte> lengthBytes = stackalloc byte[8];
         stream.ReadExactly(lengthBytes);
-        long headerLength = BitConverter.ToInt64(lengthBytes);
-        if (headerLength <= 1 || headerLength > MaxHeaderBytes || 8 + headerLength > fileLength)
-            throw new CheckpointException(path, $"safetensors header length {headerLength} is impossible for a {fileLength}-byte file");
+        // An unsigned little-endian 64-bit count, as the format defines it (read signed, 2^63 and up would look negative).
+        ulong declaredLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (declaredLength > MaxHeaderBytes)
+            throw new CheckpointException(path, $"safetensors header length {declaredLength} exceeds the {MaxHeaderBytes / 1_000_000} MB limit");
+        long headerLength = (long)declaredLength;
+        if (headerLength < 2)
+            throw new CheckpointException(path, $"safetensors header length {headerLength} is too small for a JSON header");
+        if (8 + headerLength > fileLength)
+            throw new CheckpointException(path, $"safetensors header length {headerLength} runs past the end of the {fileLength}-byte file (truncated?)");
 
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
@@ -99,14 +106,16 @@ public sealed class SafeTensorsFile : IDisposable
         foreach (var d in shapeElement.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out long v) || v < 0)
-                throw new CheckpointException(path, $"tensor '{name}' has an invalid shape");
+                throw new CheckpointException(path, $"tensor '{name}' has invalid dimension {d.GetRawText()} in its shape (dimensions are non-negative integers)");
             shape[i++] = v;
             elements = v == 0 ? 0 : elements > long.MaxValue / v ? throw new CheckpointException(path, $"tensor '{name}' has an impossibly large shape") : elements * v;
         }
         var offsets = offsetsElement.EnumerateArray().Select(o => o.ValueKind == JsonValueKind.Number && o.TryGetInt64(out long v) ? v : -1).ToArray();
         long begin = offsets[0], end = offsets[1];
-        if (begin < 0 || end < begin || end > dataLength)
-            throw new CheckpointException(path, $"tensor '{name}' has data offsets [{begin}, {end}] outside the {dataLength}-byte data section");
+        if (begin < 0 || end < begin)
+            throw new CheckpointException(path, $"tensor '{name}' has invalid data offsets {offsetsElement.GetRawText()} (need 0 <= begin <= end)");
+        if (end > dataLength)
+            throw new CheckpointException(path, $"tensor '{name}' has data offsets [{begin}, {end}] past the end of the {dataLength}-byte data section (truncated file?)");
         long expected = elements > long.MaxValue / 8 ? -1 : elements * SafeTensorsDtype.SizeOf(dtype);
         if (end - begin != expected)
             throw new CheckpointException(path, $"tensor '{name}' occupies {end - begin} bytes but its shape [{string.Join(", ", shape)}] of {dtypeElement.GetString()} needs {expected}");

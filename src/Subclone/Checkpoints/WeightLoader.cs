@@ -24,7 +24,7 @@ internal sealed class WeightLoader(TransformerModel model)
         if (!_loaded.Add(name))
             throw new CheckpointException(origin, $"tensor '{fileKey}' is stored twice");
         if (dtype is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16))
-            throw new CheckpointException(origin, $"tensor '{fileKey}' has dtype {dtype}; weights must be F32, F16 or BF16");
+            throw new CheckpointException(origin, $"tensor '{fileKey}' has dtype {SafeTensorsDtype.NameOf(dtype)}; weights must be F32, F16 or BF16");
         if (!shape.SequenceEqual(target.shape))
             throw new CheckpointException(origin, $"tensor '{fileKey}' has shape [{string.Join(", ", shape)}] but config.json implies [{string.Join(", ", target.shape)}]");
         StoredDtype ??= dtype;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
@@ -26,11 +27,15 @@ internal sealed class ConfigReader(JsonObject json, string path)
     {
         var node = Node(key);
         if (node is null) return null;
-        // Parse the JSON text: a JsonValue built in code (not parsed) only converts to its own CLR type.
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-            && double.TryParse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture, out double x)
-            && x == Math.Floor(x) && Math.Abs(x) <= int.MaxValue)
-            return (int)x;
+        // Numbers are read from their JSON text: a JsonValue set from a C# int (as ToJson does) refuses
+        // GetValue<long> and GetValue<double>, while one parsed from a file accepts both.
+        if (Number(node) is { } text)
+        {
+            if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) && l is >= int.MinValue and <= int.MaxValue)
+                return (int)l;
+            if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && x == Math.Floor(x) && Math.Abs(x) < int.MaxValue)
+                return (int)x;
+        }
         throw new CheckpointException(path, $"field '{key}' must be an integer, got {node.ToJsonString()}");
     }
 
@@ -38,11 +43,12 @@ internal sealed class ConfigReader(JsonObject json, string path)
     {
         var node = Node(key);
         if (node is null) return null;
-        if (node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-            && double.TryParse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture, out double x))
-            return x;
+        if (Number(node) is { } text && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double x)) return x;
         throw new CheckpointException(path, $"field '{key}' must be a number, got {node.ToJsonString()}");
     }
+
+    static string? Number(JsonNode node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.ToJsonString() : null;
 
     public bool? OptionalBool(string key)
     {

@@ -97,6 +97,8 @@ public sealed class LinearLayer : nn.Module<Tensor, Tensor>
 /// <summary>Activation functions by their config.json names.</summary>
 public static class Activations
 {
+    public static bool IsSupported(string name) => name is "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" or "gelu" or "relu" or "silu" or "swish";
+
     public static Tensor Apply(string name, Tensor x) => name switch
     {
         "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => nn.functional.gelu(x, GELU.Approximate.tanh),

@@ -30,10 +30,9 @@ public sealed record ModelConfig
     public bool MlpBias { get; init; }
     public int TypeVocab { get; init; }
     public string Activation { get; init; } = "gelu";
+    /// <summary>Standard deviation of Hugging Face's random weight initialisation.</summary>
+    public double InitializerRange { get; init; } = 0.02;
     public JsonObject Raw { get; init; } = new();
-
-    /// <summary>initializer_range: the std of HF's normal init.</summary>
-    public double InitializerRange => new ConfigReader(Raw, "config.json").OptionalDouble("initializer_range") ?? 0.02;
 
     public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama;
 
@@ -70,7 +69,11 @@ public sealed record ModelConfig
             "bert" => ParseBert(r),
             _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, bert)"),
         };
-        config = config with { Raw = (JsonObject)json.DeepClone() };
+        // Read here, not where used, so a malformed value is reported as config.json's fault.
+        if (json["architectures"] is { } architectures
+            && (architectures is not JsonArray list || list.Count == 0 || list.Any(a => a is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String)))
+            throw new CheckpointException(path, $"field 'architectures' must be a list of class names, got {architectures.ToJsonString()}");
+        config = config with { Raw = (JsonObject)json.DeepClone(), InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02 };
         config.Validate(path);
         return config;
     }
@@ -130,24 +133,29 @@ public sealed record ModelConfig
         };
     }
 
-    /// <summary>Throws a one-line <see cref="CheckpointException"/> for shapes no model can have.</summary>
+    /// <summary>Throws a one-line <see cref="CheckpointException"/>, naming the config.json field, for shapes no model can have.</summary>
     public void Validate(string path)
     {
-        void Positive(int value, string what)
+        void Positive(int value, string field)
         {
-            if (value <= 0) throw new CheckpointException(path, $"{what} must be positive, got {value}");
+            if (value <= 0) throw new CheckpointException(path, $"field '{field}' must be positive, got {value}");
         }
-        Positive(Hidden, "hidden size"); Positive(Layers, "layer count"); Positive(Heads, "head count");
-        Positive(KvHeads, "key/value head count"); Positive(Ffn, "FFN width"); Positive(Vocab, "vocab size");
-        Positive(MaxPositions, "max positions");
-        if (Heads % KvHeads != 0) throw new CheckpointException(path, $"{KvHeads} key/value heads do not divide {Heads} heads");
+        bool gpt2 = Architecture == Architecture.Gpt2;
+        string hidden = gpt2 ? "n_embd" : "hidden_size", heads = gpt2 ? "n_head" : "num_attention_heads";
+        string kvHeads = Architecture == Architecture.Llama ? "num_key_value_heads" : heads;
+        Positive(Hidden, hidden); Positive(Layers, gpt2 ? "n_layer" : "num_hidden_layers"); Positive(Heads, heads);
+        Positive(KvHeads, kvHeads); Positive(Ffn, gpt2 ? "n_inner" : "intermediate_size"); Positive(Vocab, "vocab_size");
+        Positive(MaxPositions, gpt2 ? "n_positions" : "max_position_embeddings");
+        if (Heads % KvHeads != 0) throw new CheckpointException(path, $"field '{kvHeads}' ({KvHeads}) does not divide '{heads}' ({Heads})");
         if (Architecture != Architecture.Llama && Hidden % Heads != 0)
-            throw new CheckpointException(path, $"{Heads} heads do not divide hidden size {Hidden}");
+            throw new CheckpointException(path, $"field '{heads}' ({Heads}) does not divide '{hidden}' ({Hidden})");
         Positive(HeadDim, "head_dim");
-        if (HeadDim % 2 != 0 && Architecture == Architecture.Llama) throw new CheckpointException(path, $"head_dim {HeadDim} must be even for rotary embeddings");
-        if (NormEps <= 0 || double.IsNaN(NormEps)) throw new CheckpointException(path, $"norm epsilon must be positive, got {NormEps}");
-        if (Architecture == Architecture.Gpt2 && Activation is not ("gelu_new" or "gelu" or "gelu_pytorch_tanh" or "relu"))
-            throw new CheckpointException(path, $"activation_function '{Activation}' is not supported");
+        if (HeadDim % 2 != 0 && Architecture == Architecture.Llama) throw new CheckpointException(path, $"field 'head_dim' ({HeadDim}) must be even for rotary embeddings");
+        if (NormEps <= 0 || double.IsNaN(NormEps))
+            throw new CheckpointException(path, $"field '{Architecture switch { Architecture.Gpt2 => "layer_norm_epsilon", Architecture.Llama => "rms_norm_eps", _ => "layer_norm_eps" }}' must be positive, got {NormEps}");
+        // Checked here so an unknown activation fails at load, not in the middle of the first forward pass.
+        if (!Activations.IsSupported(Activation))
+            throw new CheckpointException(path, $"field '{(gpt2 ? "activation_function" : "hidden_act")}' value '{Activation}' is not supported");
     }
 
     /// <summary>config.json for this shape: the original fields with every shape field overwritten.</summary>
@@ -181,6 +189,8 @@ public sealed record ModelConfig
                 break;
         }
         json["torch_dtype"] = SafeTensorsDtype.TorchName(dtype);
+        // transformers ≥ 4.56 writes "dtype" instead; where the original has it, it must not contradict the weights.
+        if (json.ContainsKey("dtype")) json["dtype"] = SafeTensorsDtype.TorchName(dtype);
         return json;
     }
 }

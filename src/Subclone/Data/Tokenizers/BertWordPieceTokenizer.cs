@@ -74,7 +74,8 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
     public IReadOnlyList<int> EncodeForModel(string text, int maxLength)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
-        return (int[])[ClsId, .. Encode(text).Take(maxLength - 2), SepId];
+        int[] ids = [ClsId, .. Encode(text).Take(maxLength - 2), SepId];
+        return ids;
     }
 
     /// <summary>Tokens joined by spaces with "##" continuations glued on, then HF's clean_up_tokenization.</summary>

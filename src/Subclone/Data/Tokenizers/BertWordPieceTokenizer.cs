@@ -1,0 +1,128 @@
+using System.Text;
+
+namespace Subclone.Data.Tokenizers;
+
+/// <summary>
+/// BERT's WordPiece tokenizer from a <c>vocab.txt</c>, matching Hugging Face's <c>BertTokenizer</c>.
+/// </summary>
+/// <remarks>
+/// Microsoft.ML.Tokenizers 2.0.1's BertTokenizer is not used: it drops symbols such as "$", "+", "=", "^", "|" and "☃"
+/// instead of splitting them off or mapping them to [UNK], and its accent stripping does nothing under
+/// InvariantGlobalization. Special-token strings typed in the text (e.g. "[MASK]") are not recognized.
+/// </remarks>
+public sealed class BertWordPieceTokenizer : IEncoderTokenizer
+{
+    // HF's max_input_chars_per_word: longer words become [UNK] rather than being searched.
+    private const int MaxCharsPerWord = 100;
+
+    private readonly Dictionary<string, int> vocabulary;
+    private readonly string[] tokens;
+    private readonly bool lowerCase;
+
+    private BertWordPieceTokenizer(string[] tokens, bool lowerCase)
+    {
+        this.tokens = tokens;
+        this.lowerCase = lowerCase;
+        // Like HF's load_vocab, a repeated token keeps its last line number.
+        vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < tokens.Length; i++) vocabulary[tokens[i]] = i;
+        UnknownId = vocabulary["[UNK]"];
+        ClsId = vocabulary["[CLS]"];
+        SepId = vocabulary["[SEP]"];
+        PadId = vocabulary["[PAD]"];
+    }
+
+    public int VocabSize => tokens.Length;
+
+    /// <summary>BERT frames inputs with [CLS]/[SEP] (see <see cref="EncodeForModel"/>), not BOS/EOS.</summary>
+    public int? BosId => null;
+
+    public int? EosId => null;
+
+    public int UnknownId { get; }
+
+    public int ClsId { get; }
+
+    public int SepId { get; }
+
+    public int PadId { get; }
+
+    /// <param name="vocab">One token per line, the line number being its id.</param>
+    /// <param name="lowerCase">True for uncased models: lower-case and strip accents before WordPiece.</param>
+    public static BertWordPieceTokenizer Load(Stream vocab, bool lowerCase = true)
+    {
+        using var reader = new StreamReader(vocab, Encoding.UTF8);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line) lines.Add(line);
+        return new BertWordPieceTokenizer(lines.ToArray(), lowerCase);
+    }
+
+    public static BertWordPieceTokenizer Load(string vocabPath, bool lowerCase = true)
+    {
+        using var stream = File.OpenRead(vocabPath);
+        return Load(stream, lowerCase);
+    }
+
+    public IReadOnlyList<int> Encode(string text)
+    {
+        var ids = new List<int>();
+        foreach (string word in BertBasicTokenizer.Split(text, lowerCase)) AppendWordPieces(word, ids);
+        return ids;
+    }
+
+    /// <summary>[CLS] tokens [SEP], with the tokens truncated so that the whole is at most <paramref name="maxLength"/> ids.</summary>
+    public IReadOnlyList<int> EncodeForModel(string text, int maxLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        int[] ids = [ClsId, .. Encode(text).Take(maxLength - 2), SepId];
+        return ids;
+    }
+
+    /// <summary>Tokens joined by spaces with "##" continuations glued on, then HF's clean_up_tokenization.</summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        string text = string.Join(' ', ids.Select(id => tokens[id])).Replace(" ##", "", StringComparison.Ordinal).Trim();
+        foreach (var (from, to) in CleanUps) text = text.Replace(from, to, StringComparison.Ordinal);
+        return text;
+    }
+
+    private static readonly (string, string)[] CleanUps =
+    [
+        (" .", "."), (" ?", "?"), (" !", "!"), (" ,", ","), (" ' ", "'"),
+        (" n't", "n't"), (" 'm", "'m"), (" 's", "'s"), (" 've", "'ve"), (" 're", "'re"),
+    ];
+
+    // Greedy longest-match-first; a word with any unmatchable remainder becomes a single [UNK].
+    private void AppendWordPieces(string word, List<int> ids)
+    {
+        // Offsets of code point starts, so that pieces never split a surrogate pair.
+        var starts = new List<int>();
+        for (int i = 0; i < word.Length; i += char.IsSurrogatePair(word, i) ? 2 : 1) starts.Add(i);
+        if (starts.Count > MaxCharsPerWord)
+        {
+            ids.Add(UnknownId);
+            return;
+        }
+        starts.Add(word.Length);
+
+        int firstPiece = ids.Count;
+        for (int start = 0; start < starts.Count - 1;)
+        {
+            int end = starts.Count - 1;
+            int id = -1;
+            for (; end > start; end--)
+            {
+                string piece = word[starts[start]..starts[end]];
+                if (vocabulary.TryGetValue(start > 0 ? "##" + piece : piece, out id)) break;
+            }
+            if (end == start)
+            {
+                ids.RemoveRange(firstPiece, ids.Count - firstPiece);
+                ids.Add(UnknownId);
+                return;
+            }
+            ids.Add(id);
+            start = end;
+        }
+    }
+}

@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+
+namespace Subclone.Data.Tokenizers;
+
+/// <summary>
+/// The tokenizer of Karpathy's llama2.c (<c>tokenizer.bin</c>, <c>tok512.bin</c>), encoding and decoding exactly as its
+/// <c>run.c</c> does so that token ids match checkpoints trained and sampled with it.
+/// </summary>
+/// <remarks>
+/// Pieces are held as Latin-1 strings, one char per byte, so that concatenating and looking up pieces is byte-exact
+/// like run.c's C strings even when a piece is not valid UTF-8 on its own.
+/// </remarks>
+public sealed class Llama2cTokenizer : ITextTokenizer
+{
+    public const int Bos = 1;
+    public const int Eos = 2;
+
+    // run.c maps a byte b it has no piece for to id b + 3, after <unk>, <s>, </s>.
+    private const int ByteOffset = 3;
+
+    private readonly string[] pieces;
+    private readonly float[] scores;
+    private readonly Dictionary<string, int> ids = new(StringComparer.Ordinal);
+
+    private Llama2cTokenizer(string[] pieces, float[] scores)
+    {
+        this.pieces = pieces;
+        this.scores = scores;
+        for (int i = 0; i < pieces.Length; i++)
+            ids.TryAdd(pieces[i], i);
+    }
+
+    public int VocabSize => pieces.Length;
+
+    public int? BosId => Bos;
+
+    public int? EosId => Eos;
+
+    /// <summary>Reads a llama2.c tokenizer file; the file does not store its size, which is the checkpoint header's vocab_size.</summary>
+    public static Llama2cTokenizer Load(string path, int vocabSize)
+    {
+        using var reader = new BinaryReader(File.OpenRead(path));
+        reader.ReadInt32(); // max_token_length: only sizes run.c's buffers
+        var pieces = new string[vocabSize];
+        var scores = new float[vocabSize];
+        for (int i = 0; i < vocabSize; i++)
+        {
+            scores[i] = reader.ReadSingle();
+            pieces[i] = Encoding.Latin1.GetString(reader.ReadBytes(reader.ReadInt32()));
+        }
+        return new Llama2cTokenizer(pieces, scores);
+    }
+
+    public IReadOnlyList<int> Encode(string text)
+    {
+        var tokens = new List<int>();
+        if (text.Length == 0) return tokens;
+
+        // SentencePiece's add_dummy_prefix, which run.c reproduces with a separate " " token merged below.
+        tokens.Add(ids[" "]);
+        byte[] utf8 = Encoding.UTF8.GetBytes(text);
+        for (int start = 0; start < utf8.Length;)
+        {
+            int end = start + 1;
+            while (end < utf8.Length && (utf8[end] & 0xC0) == 0x80 && end - start < 4) end++;
+            string ch = Encoding.Latin1.GetString(utf8, start, end - start);
+            if (ids.TryGetValue(ch, out int id))
+                tokens.Add(id);
+            else
+                for (int i = start; i < end; i++) tokens.Add(utf8[i] + ByteOffset);
+            start = end;
+        }
+
+        // Greedy BPE: merge the adjacent pair whose merged piece scores highest (first such pair on ties).
+        while (true)
+        {
+            float bestScore = -1e10f;
+            int bestId = -1, bestIndex = -1;
+            for (int i = 0; i < tokens.Count - 1; i++)
+            {
+                if (ids.TryGetValue(pieces[tokens[i]] + pieces[tokens[i + 1]], out int id) && scores[id] > bestScore)
+                    (bestScore, bestId, bestIndex) = (scores[id], id, i);
+            }
+            if (bestIndex == -1) break;
+            tokens[bestIndex] = bestId;
+            tokens.RemoveAt(bestIndex + 1);
+        }
+        return tokens;
+    }
+
+    /// <summary>
+    /// Concatenates pieces like run.c's decode: <c>&lt;0xXX&gt;</c> pieces are raw bytes, and a piece after BOS loses its
+    /// leading space. The start of <paramref name="ids"/> counts as after BOS, so decoding <see cref="Encode"/>'s output
+    /// drops the dummy prefix and round-trips. BOS/EOS themselves print nothing, as in run.c's generate loop.
+    /// </summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        var bytes = new List<byte>();
+        int previous = Bos;
+        foreach (int id in ids)
+        {
+            if (id != Bos && id != Eos)
+            {
+                string piece = pieces[id];
+                if (previous == Bos && piece.StartsWith(' ')) piece = piece[1..];
+                if (TryParseBytePiece(piece, out byte b))
+                    bytes.Add(b);
+                else
+                    bytes.AddRange(Encoding.Latin1.GetBytes(piece));
+            }
+            previous = id;
+        }
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
+    private static bool TryParseBytePiece(string piece, out byte value)
+    {
+        value = 0;
+        return piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>'
+            && byte.TryParse(piece.AsSpan(3, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out value);
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.ML.Tokenizers;
+
+namespace Subclone.Data.Tokenizers;
+
+/// <summary>A SentencePiece <c>.model</c> (BPE or Unigram protobuf), backed by Microsoft.ML.Tokenizers.</summary>
+/// <remarks>
+/// Follows SentencePiece, not llama2.c's run.c: a model trained with remove_extra_whitespaces (as llama2.c's
+/// tok512.model is) trims the text and collapses runs of spaces before encoding, which run.c does not.
+/// </remarks>
+public sealed class SentencePieceTextTokenizer : ITextTokenizer
+{
+    private readonly SentencePieceTokenizer tokenizer;
+
+    private SentencePieceTextTokenizer(SentencePieceTokenizer tokenizer) => this.tokenizer = tokenizer;
+
+    public int VocabSize => tokenizer.Vocabulary.Count;
+
+    public int? BosId => tokenizer.BeginningOfSentenceId;
+
+    public int? EosId => tokenizer.EndOfSentenceId;
+
+    public static SentencePieceTextTokenizer Load(string modelPath)
+    {
+        using var stream = File.OpenRead(modelPath);
+        // BOS/EOS off: callers frame sequences themselves (see ITextTokenizer.Encode). The model's own
+        // add_dummy_prefix setting still applies, as in SentencePiece.
+        return new SentencePieceTextTokenizer(SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false));
+    }
+
+    public IReadOnlyList<int> Encode(string text)
+    {
+        // Microsoft.ML.Tokenizers 2.0.1 bug: with remove_extra_whitespaces its SentencePieceNormalizer returns "" when
+        // the trimmed text is a single char (it tests startIndex == endIndex, not >), so "x" would encode to nothing.
+        // Normalize that case here the way the library does for longer text.
+        if (tokenizer.Normalizer is SentencePieceNormalizer { RemoveExtraWhiteSpaces: true } normalizer && text.Trim(' ') is { Length: 1 } single)
+        {
+            string space = normalizer.EscapeWhiteSpaces ? "\u2581" : " ";
+            string normalized = !normalizer.AddDummyPrefix ? single : normalizer.TreatWhitespaceAsSuffix ? single + space : space + single;
+            return tokenizer.EncodeToIds(normalized, addBeginningOfSentence: false, addEndOfSentence: false, considerNormalization: false);
+        }
+        return tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
+    }
+
+    public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids);
+}

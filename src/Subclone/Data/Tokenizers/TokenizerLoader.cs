@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Subclone.Checkpoints.Llama2c;
+
+namespace Subclone.Data.Tokenizers;
+
+/// <summary>Chooses a tokenizer for a model directory from the tokenizer files it contains.</summary>
+public static class TokenizerLoader
+{
+    /// <summary>
+    /// In order: GPT-2 BPE (<c>vocab.json</c> + <c>merges.txt</c>), BERT WordPiece (<c>vocab.txt</c>), llama2.c
+    /// (<c>tokenizer.bin</c>/<c>tok*.bin</c> beside a llama2.c checkpoint, see <see cref="FromLlama2cCheckpoint"/>), SentencePiece
+    /// (<c>tokenizer.model</c>/<c>*.model</c>), and for a GPT-2 <c>config.json</c> with no tokenizer files the stock
+    /// GPT-2 tokenizer. Null when none applies.
+    /// </summary>
+    public static ITextTokenizer? FromModelDirectory(string dir)
+    {
+        string Path(string name) => System.IO.Path.Combine(dir, name);
+
+        if (File.Exists(Path("vocab.json")) && File.Exists(Path("merges.txt")))
+            return Gpt2Tokenizer.FromFiles(Path("vocab.json"), Path("merges.txt"));
+        if (File.Exists(Path("vocab.txt")))
+            return BertWordPieceTokenizer.Load(Path("vocab.txt"), lowerCase: IsLowerCase(Path("tokenizer_config.json")));
+        // llama2.c's own tokenizer is preferred over an equivalent .model so ids follow run.c exactly.
+        if (FindLlama2cTokenizer(dir) is { } llama2c)
+            return llama2c;
+        string? model = File.Exists(Path("tokenizer.model")) ? Path("tokenizer.model") : Directory.EnumerateFiles(dir, "*.model").Order(StringComparer.Ordinal).FirstOrDefault();
+        if (model is not null)
+            return SentencePieceTextTokenizer.Load(model);
+        if (IsGpt2Config(Path("config.json")))
+            return Gpt2Tokenizer.Default();
+        return null;
+    }
+
+    /// <summary>
+    /// The tokenizer beside a llama2.c checkpoint, as run.c is used: <c>tokenizer.bin</c>, else <c>tok{vocab}.bin</c>
+    /// (llama2.c's name for custom vocabularies), else any <c>tok*.bin</c>; the vocab size is the checkpoint header's.
+    /// Null if there is none.
+    /// </summary>
+    public static Llama2cTokenizer? FromLlama2cCheckpoint(string checkpointPath)
+    {
+        Llama2cHeader header;
+        using (var stream = File.OpenRead(checkpointPath)) header = Llama2cHeader.Read(stream, checkpointPath);
+        string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(checkpointPath))!;
+        string? tokenizer = new[] { "tokenizer.bin", $"tok{header.Vocab}.bin" }.Select(n => System.IO.Path.Combine(dir, n)).FirstOrDefault(File.Exists)
+            ?? Directory.EnumerateFiles(dir, "tok*.bin").Order(StringComparer.Ordinal).FirstOrDefault();
+        return tokenizer is null ? null : Llama2cTokenizer.Load(tokenizer, header.Vocab);
+    }
+
+    // The first .bin whose header and length make it a llama2.c checkpoint decides; tokenizer files fail that check.
+    private static Llama2cTokenizer? FindLlama2cTokenizer(string dir)
+    {
+        foreach (string bin in Directory.EnumerateFiles(dir, "*.bin").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                return FromLlama2cCheckpoint(bin);
+            }
+            catch (InvalidDataException)
+            {
+                // Not a checkpoint (e.g. the tokenizer itself): try the next file.
+            }
+        }
+        return null;
+    }
+
+    // HF's uncased BERTs set do_lower_case true, and it is also BertTokenizer's default.
+    private static bool IsLowerCase(string tokenizerConfig) =>
+        JsonProperty(tokenizerConfig, "do_lower_case")?.ValueKind != JsonValueKind.False;
+
+    private static bool IsGpt2Config(string config) =>
+        JsonProperty(config, "model_type") is { ValueKind: JsonValueKind.String } type && type.GetString() == "gpt2";
+
+    private static JsonElement? JsonProperty(string path, string name)
+    {
+        if (!File.Exists(path)) return null;
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        return document.RootElement.TryGetProperty(name, out var value) ? value.Clone() : null;
+    }
+}

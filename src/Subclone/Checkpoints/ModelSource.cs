@@ -16,14 +16,17 @@ public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype,
     public static ModelSource Load(string spec)
     {
         if (string.Equals(spec, MiniLmModel.Name, StringComparison.OrdinalIgnoreCase))
-            return new ModelSource(MiniLmModel.Load(), ScalarType.Float32, null, spec, null);
+        {
+            using var vocab = MiniLmResources.OpenVocab();
+            return new ModelSource(MiniLmModel.Load(), ScalarType.Float32, BertWordPieceTokenizer.Load(vocab), spec, null);
+        }
         if (System.IO.Directory.Exists(spec))
         {
             var loaded = HfCheckpoint.Load(spec);
-            return new ModelSource(loaded.Model, loaded.StoredDtype, null, spec, spec);
+            return new ModelSource(loaded.Model, loaded.StoredDtype, TokenizerLoader.FromModelDirectory(spec), spec, spec);
         }
         if (File.Exists(spec) && spec.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
-            return new ModelSource(Llama2c.Llama2cConfig.Load(spec), ScalarType.Float32, null, spec, null);
+            return new ModelSource(Llama2c.Llama2cConfig.Load(spec), ScalarType.Float32, TokenizerLoader.FromLlama2cCheckpoint(spec), spec, null);
         if (File.Exists(spec))
             throw new CheckpointException(spec, "is a file; give a Hugging Face model directory, a llama2.c .bin, or 'minilm'");
         throw new CheckpointException(spec, "does not exist (expected a Hugging Face model directory, a llama2.c .bin, or 'minilm')");

@@ -23,8 +23,9 @@ public static class CloneCommand
         var dtype = new Option<string?>("--dtype") { Description = "Stored dtype of the child: f32, f16 or bf16 (default: the parent's)" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists" };
         var json = new Option<bool>("--json") { Description = "Print {\"out\",\"params\",\"init_loss\",\"parent_loss\"}" };
+        var randomInit = new Option<bool>("--random-init") { Description = "Baseline: a child of the target shape with Hugging Face's random initialisation (no parent weights)" };
         var shape = new CloneOptionsBinder();
-        var command = new Command("clone", "Make a smaller (or deeper) child from a pretrained parent by weight subcloning") { parentArg, output, calib, samples, length, map, dtype, force, json };
+        var command = new Command("clone", "Make a smaller (or deeper) child from a pretrained parent by weight subcloning") { parentArg, output, calib, samples, length, map, dtype, force, json, randomInit };
         shape.AddTo(command);
         command.SetAction(r => io.Guard(() =>
         {
@@ -50,16 +51,27 @@ public static class CloneCommand
                 var options = shape.Options(r);
                 var target = shape.Target(r, parent.Model.Config);
                 target.Apply(parent.Model.Config);  // validate before any work
-                if (options.Selection == Selection.Importance || options.Depth == DepthStrategy.Influence || r.GetValue(json))
+                if ((options.Selection == Selection.Importance && !r.GetValue(randomInit)) || options.Depth == DepthStrategy.Influence || r.GetValue(json))
                 {
                     status($"reading calibration text ({(r.GetValue(calib) is { Length: > 0 } c ? string.Join(", ", c) : "default corpus")})");
                     data = CalibrationData.Prepare(parent, r.GetValue(calib) ?? [], r.GetValue(samples), r.GetValue(length), r.GetValue(shape.Seed));
                 }
-                if (data is not null && (options.Selection == Selection.Importance || options.Depth == DepthStrategy.Influence))
+                if (data is not null && ((options.Selection == Selection.Importance && !r.GetValue(randomInit)) || options.Depth == DepthStrategy.Influence))
                     scores = Progress.Run(io, r.GetValue(json), "calibration", data.Calibration.Count,
                         p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(shape.Seed), p));
-                var result = Subcloner.Clone(parent.Model, target, scores, options);
-                (child, cloneMap) = (result.Child, result.Map);
+                if (r.GetValue(randomInit))
+                {
+                    var shape2 = target.Apply(parent.Model.Config);
+                    TorchSharp.torch.manual_seed(r.GetValue(shape.Seed));
+                    child = Subclone.Models.TransformerModel.Create(shape2);
+                    // A random child keeps no parent coordinates; the map records its shape only (first-k indices).
+                    cloneMap = ClonePlanner.Plan(parent.Model.Config, shape2, null, options with { Selection = Selection.First }) with { Selection = "random-init" };
+                }
+                else
+                {
+                    var result = Subcloner.Clone(parent.Model, target, scores, options);
+                    (child, cloneMap) = (result.Child, result.Map);
+                }
             }
 
             status("writing the child");

@@ -25,7 +25,7 @@ public static class RankCommand
             string outPath = r.GetValue(output)!;
             AtomicFile.WriteAllText(outPath, scores.ToJson() + "\n");
             string png = Path.ChangeExtension(outPath, ".png");
-            Subclone.Reports.ImportancePlots.ResidualHeatMap(scores, png, $"{parent.Origin}: residual-dim importance by layer");
+            Subclone.Reports.ImportancePlots.ResidualHeatMap(scores, png, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))}: residual-dim importance by layer");
             io.Out.WriteLine($"wrote {outPath} and {png}");
             return 0;
         }));

@@ -16,7 +16,8 @@ public static class ImportancePlots
         for (int l = 0; l < layers; l++)
         {
             double max = scores.Residual[l].Max();
-            for (int j = 0; j < order.Length; j++) data[l, j] = max > 0 ? scores.Residual[l][order[j]] / max : 0;
+            // ScottPlot draws row 0 at the top; store layer l in row (layers-1-l) so layer 0 sits at y = 0, the bottom.
+            for (int j = 0; j < order.Length; j++) data[layers - 1 - l, j] = max > 0 ? scores.Residual[l][order[j]] / max : 0;
         }
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(data);
@@ -24,7 +25,9 @@ public static class ImportancePlots
         plot.Add.ColorBar(heatmap);
         plot.Title(title);
         plot.XLabel("residual dim, by global rank (most important left)");
-        plot.YLabel("layer");
+        plot.YLabel("layer (block output)");
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, layers).Select(l => (double)l).ToArray(), Enumerable.Range(0, layers).Select(l => l.ToString()).ToArray());
         AtomicFile.Write(pngPath, temp => plot.SavePng(temp, 900, 420));
     }
 }

@@ -23,7 +23,10 @@ public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype,
         if (System.IO.Directory.Exists(spec))
         {
             var loaded = HfCheckpoint.Load(spec);
-            return new ModelSource(loaded.Model, loaded.StoredDtype, TokenizerLoader.FromModelDirectory(spec), spec, spec);
+            var tokenizer = TokenizerLoader.FromModelDirectory(spec);
+            // A tokenizer whose ids the model cannot embed (e.g. the stock GPT-2 one for a tiny test model) is no tokenizer.
+            if (tokenizer is not null && tokenizer.VocabSize > loaded.Model.Config.Vocab) tokenizer = null;
+            return new ModelSource(loaded.Model, loaded.StoredDtype, tokenizer, spec, spec);
         }
         if (File.Exists(spec) && spec.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
             return new ModelSource(Llama2c.Llama2cConfig.Load(spec), ScalarType.Float32, TokenizerLoader.FromLlama2cCheckpoint(spec), spec, null);

@@ -72,6 +72,9 @@ public sealed class EmbeddingTable : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor ids)
     {
+        // libtorch reports an out-of-range id as a bare "index out of range in self"; name the problem instead.
+        if (ids.numel() > 0 && (ids.max().item<long>() >= weight.shape[0] || ids.min().item<long>() < 0))
+            throw new ArgumentException($"token id {ids.max().item<long>()} is outside the embedding table of {weight.shape[0]} rows");
         using var flat = ids.reshape(-1);
         using var rows = weight.index_select(0, flat);
         return rows.view([.. ids.shape, weight.shape[1]]);

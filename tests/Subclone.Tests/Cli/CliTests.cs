@@ -102,3 +102,46 @@ public class CliTests
         Assert.Equal(4, (int)config["num_key_value_heads"]!);
     }
 }
+
+public class CliDemoAndRankTests
+{
+    [SharedFact]
+    public void Rank_without_a_usable_tokenizer_exits_2_naming_the_model()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("rank", SharedData.Fixture("gpt2-tiny"), "--calib", SharedData.Data("tinystories/cs336_tinystories_sample.txt"), "--out", dir["s.json"]);
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("has no tokenizer", result.Error);
+        Assert.False(File.Exists(dir["s.json"]));
+    }
+
+    [Fact]
+    public void Demo_subclones_MiniLM_and_beats_the_baselines()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("demo", "--out", dir["demo"], "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var rows = JsonNode.Parse(result.Out)!["rows"]!.AsArray().ToDictionary(r => (string)r!["init"]!, r => (double)r!["cosine_to_parent"]!);
+        Assert.Equal(1.0, rows["parent"]);
+        Assert.True(rows["subclone"] > 0.3, $"subclone cosine {rows["subclone"]}");
+        Assert.True(rows["subclone"] > rows["uniform"] + 0.2);
+        Assert.True(rows["subclone"] > rows["random"] + 0.2);
+        Assert.True(File.Exists(dir["demo/clone_map.json"]));
+        Assert.Equal(192, (int)JsonNode.Parse(File.ReadAllText(dir["demo/config.json"]))!["hidden_size"]!);
+    }
+
+    [SharedFact]
+    public void Rank_writes_scores_and_a_heat_map()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("rank", SharedData.Fixture("hf-tiny-random-gpt2"), "--calib", SharedData.Data("tinystories/cs336_tinystories_sample.txt"),
+            "--calib-samples", "4", "--calib-length", "32", "--out", dir["scores.json"]);
+        Assert.True(result.ExitCode == 0, result.Error);
+        var scores = JsonNode.Parse(File.ReadAllText(dir["scores.json"]))!;
+        Assert.Equal(5, scores["residual"]!.AsArray().Count);
+        Assert.Equal(32, scores["residual"]![0]!.AsArray().Count);
+        Assert.Equal(128, (long)scores["calibration_tokens"]!);
+        byte[] png = File.ReadAllBytes(dir["scores.png"]);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+    }
+}

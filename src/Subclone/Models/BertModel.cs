@@ -20,20 +20,11 @@ public sealed class BertModel : TransformerModel
         encoder = new BertEncoder(config);
         if (withPooler) pooler = new BertPooler(config);
         RegisterComponents();
-        InitializeWeights();
+        Initialize();
     }
 
-    void InitializeWeights()
-    {
-        using var _ = no_grad();
-        double std = Config.InitializerRange;
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.EndsWith(".bias")) p.zero_();
-            else if (name.Contains("LayerNorm")) p.fill_(1);
-            else p.normal_(0, std);
-        }
-    }
+    /// <summary>HF's BERT init: N(0, initializer_range) weights, zero biases, unit LayerNorms.</summary>
+    void Initialize() => InitializeWeights(isNorm: name => name.Contains("LayerNorm"));
 
     public override string? CanonicalName(string fileKey)
     {

@@ -19,23 +19,14 @@ public sealed class Gpt2Model : TransformerModel
         transformer = new Gpt2Transformer(config);
         if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.Hidden, config.Vocab, hasBias: false);
         RegisterComponents();
-        InitializeWeights();
+        Initialize();
     }
 
     /// <summary>HF's GPT-2 init: N(0, 0.02) weights, zero biases, unit norms, and residual output projections
     /// scaled by 1/√(2·n_layer) so the residual stream's variance does not grow with depth.</summary>
-    void InitializeWeights()
-    {
-        using var _ = no_grad();
-        double std = Config.InitializerRange;
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.EndsWith(".bias")) p.zero_();
-            else if (name.Contains(".ln_")) p.fill_(1);
-            else if (name.EndsWith("c_proj.weight")) p.normal_(0, std / Math.Sqrt(2.0 * Config.Layers));
-            else p.normal_(0, std);
-        }
-    }
+    void Initialize() => InitializeWeights(
+        isNorm: name => name.Contains(".ln_"),
+        stdFor: name => name.EndsWith("c_proj.weight") ? Config.InitializerRange / Math.Sqrt(2.0 * Config.Layers) : Config.InitializerRange);
 
     public override string? CanonicalName(string fileKey)
     {

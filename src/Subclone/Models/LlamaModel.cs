@@ -19,21 +19,11 @@ public sealed class LlamaModel : TransformerModel
         model = new LlamaDecoder(config);
         if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.Hidden, config.Vocab, hasBias: false);
         RegisterComponents();
-        InitializeWeights();
+        Initialize();
     }
 
     /// <summary>HF's Llama init: N(0, initializer_range) for linear and embedding weights, zero biases, unit norms.</summary>
-    void InitializeWeights()
-    {
-        using var _ = no_grad();
-        double std = Config.InitializerRange;
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.EndsWith(".bias")) p.zero_();
-            else if (name.EndsWith("norm.weight")) p.fill_(1);
-            else p.normal_(0, std);
-        }
-    }
+    void Initialize() => InitializeWeights(isNorm: name => name.EndsWith("norm.weight"));
 
     public override string? CanonicalName(string fileKey)
     {

@@ -20,6 +20,19 @@ public abstract class TransformerModel : nn.Module
     /// ignore it (buffers old checkpoints carry, a tied head stored anyway).</summary>
     public virtual string? CanonicalName(string fileKey) => fileKey;
 
+    /// <summary>Hugging Face's initialisation: biases zero, norm weights one, every other weight
+    /// N(0, std) where std is <paramref name="stdFor"/>(name) (initializer_range unless a family scales it).</summary>
+    protected void InitializeWeights(Func<string, bool> isNorm, Func<string, double>? stdFor = null)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith(".bias")) p.zero_();
+            else if (isNorm(name)) p.fill_(1);
+            else p.normal_(0, stdFor?.Invoke(name) ?? Config.InitializerRange);
+        }
+    }
+
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
     /// <summary>Builds the model class for a config, with Hugging Face's random initialisation.</summary>

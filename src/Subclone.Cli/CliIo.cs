@@ -9,8 +9,23 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr)
 {
     public const int UserError = 2;
 
+    /// <summary>--allow-nan, an option of every command: load parents with NaN/Inf weights, with a warning.</summary>
+    public System.CommandLine.Option<bool> AllowNan { get; } = new("--allow-nan")
+    {
+        Description = "Load models whose weights contain NaN or Inf (refused by default)",
+        Recursive = true,
+    };
+
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
+
+    /// <summary>Loads MODEL as every command does, honouring --allow-nan and printing its warnings.</summary>
+    public ModelSource LoadModel(System.CommandLine.ParseResult r, string spec)
+    {
+        var source = ModelSource.Load(spec, r.GetValue(AllowNan));
+        foreach (var warning in source.Warnings) Error.WriteLine($"subclone: warning: {warning}");
+        return source;
+    }
 
     static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 

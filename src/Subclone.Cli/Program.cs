@@ -12,6 +12,7 @@ public static class Program
     {
         var root = new RootCommand("Subclone: make a smaller transformer from a larger pretrained one by weight subcloning, then train it.");
         var io = new CliIo(stdout, stderr);
+        root.Options.Add(io.AllowNan);
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(InfoCommand.Create(io));
         root.Subcommands.Add(GenerateCommand.Create(io));

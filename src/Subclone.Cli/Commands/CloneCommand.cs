@@ -32,7 +32,7 @@ public static class CloneCommand
             string outDir = r.GetValue(output)!;
             if (Directory.Exists(outDir) && !r.GetValue(force)) throw new UserInputException($"{outDir} already exists (pass --force to replace it)");
             var watch = Stopwatch.StartNew();
-            var parent = ModelSource.Load(r.GetValue(parentArg)!);
+            var parent = io.LoadModel(r, r.GetValue(parentArg)!);
             var storeDtype = r.GetValue(dtype) is string d ? SafeTensorsDtype.FromTorchName(d) : parent.StoredDtype;
             var status = Progress.Status(io, r.GetValue(json));
 

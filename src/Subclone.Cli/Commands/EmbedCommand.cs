@@ -18,7 +18,7 @@ public static class EmbedCommand
         var command = new Command("embed", "Sentence embedding with a BERT encoder (mean pooling, normalised)") { model, text, json };
         command.SetAction(r => io.Guard(() =>
         {
-            var source = ModelSource.Load(r.GetValue(model)!);
+            var source = io.LoadModel(r, r.GetValue(model)!);
             if (source.Model.Config.IsDecoder) throw new UserInputException($"{source.Origin} is a decoder; embed needs a BERT encoder");
             if (source.Tokenizer is not IEncoderTokenizer tokenizer) throw new UserInputException($"{source.Origin} has no vocab.txt to tokenise with");
             var batch = Subclone.Data.CalibrationSampler.EncoderBatches([r.GetValue(text)!], tokenizer.EncodeForModel, source.Model.Config.MaxPositions, 1)[0];

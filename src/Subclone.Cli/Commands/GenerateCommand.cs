@@ -22,7 +22,7 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate text with a decoder model") { model, prompt, promptIds, maxNew, greedy, temperature, topK, seed, json };
         command.SetAction(r => io.Guard(() =>
         {
-            var source = ModelSource.Load(r.GetValue(model)!);
+            var source = io.LoadModel(r, r.GetValue(model)!);
             var tokenizer = source.Tokenizer;
             List<int> ids;
             if (r.GetValue(promptIds) is string idText)

@@ -15,7 +15,7 @@ public static class InfoCommand
         var command = new Command("info", "Show a model's architecture, widths, heads, layers, FFN, vocabulary, parameter count and dtype") { model, json };
         command.SetAction(r => io.Guard(() =>
         {
-            var loaded = ModelSource.Load(r.GetValue(model)!);
+            var loaded = io.LoadModel(r, r.GetValue(model)!);
             var c = loaded.Model.Config;
             var info = new JsonObject
             {

@@ -18,7 +18,7 @@ public static class RankCommand
         var command = new Command("rank", "Measure residual-dim, head, FFN-neuron and block importance on calibration data") { parentArg, output, calib, samples, length, seed };
         command.SetAction(r => io.Guard(() =>
         {
-            var parent = ModelSource.Load(r.GetValue(parentArg)!);
+            var parent = io.LoadModel(r, r.GetValue(parentArg)!);
             var data = CalibrationData.Prepare(parent, r.GetValue(calib) ?? [], r.GetValue(samples), r.GetValue(length), r.GetValue(seed));
             var scores = Progress.Run(io, false, "calibration", data.Calibration.Count,
                 p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(seed), p));

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Subclone.Checkpoints;
 
 /// <summary>A model loaded from a Hugging Face directory, with what is needed to write it back the same way.</summary>
-public sealed record LoadedModel(TransformerModel Model, string Directory, ScalarType StoredDtype);
+public sealed record LoadedModel(TransformerModel Model, string Directory, ScalarType StoredDtype, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// Reads and writes Hugging Face model directories: config.json plus model.safetensors, or shards listed in
@@ -26,7 +26,7 @@ public static class HfCheckpoint
         "vocab.txt", "tokenizer.model", "added_tokens.json", "generation_config.json",
     ];
 
-    public static LoadedModel Load(string directory)
+    public static LoadedModel Load(string directory, bool allowNonFinite = false)
     {
         if (!System.IO.Directory.Exists(directory)) throw new CheckpointException(directory, "is not a directory");
         string configPath = Path.Combine(directory, ConfigFile);
@@ -42,8 +42,10 @@ public static class HfCheckpoint
                 : TransformerModel.Create(config);
             // A missing tensor is the checkpoint's fault as a whole: for shards, the index that should have listed it.
             string source = File.Exists(Path.Combine(directory, SingleFile)) ? files[0].Path : Path.Combine(directory, IndexFile);
-            var dtype = LoadWeights(model, files, source);
-            return new LoadedModel(model, directory, dtype);
+            var weights = new WeightLoader(model, allowNonFinite);
+            var dtype = LoadWeights(weights, files, source);
+            return new LoadedModel(model, directory, dtype,
+                weights.NonFinite.Select(t => $"{directory}: tensor '{t}' contains NaN or Inf values").ToList());
         }
         finally
         {
@@ -96,9 +98,8 @@ public static class HfCheckpoint
     }
 
     /// <summary>Copies every tensor of the files into the model's parameters; returns the stored weight dtype.</summary>
-    static ScalarType LoadWeights(TransformerModel model, List<SafeTensorsFile> files, string source)
+    static ScalarType LoadWeights(WeightLoader weights, List<SafeTensorsFile> files, string source)
     {
-        var weights = new WeightLoader(model);
         foreach (var file in files)
             foreach (var entry in file.Entries.OrderBy(e => e.Begin))
                 weights.Load(file.Path, entry.Name, entry.Dtype, entry.Shape, () => file.ReadFloat32(entry.Name));

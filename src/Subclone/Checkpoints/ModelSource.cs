@@ -13,7 +13,10 @@ public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype,
     /// <summary>Llama-family prompts start with BOS, as llama2.c and HF's Llama tokenizer do; GPT-2's do not.</summary>
     public bool PrependBos => Model.Config.Architecture == Architecture.Llama;
 
-    public static ModelSource Load(string spec)
+    /// <summary>Problems that were allowed (non-finite weights with allowNonFinite), for the caller to report.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    public static ModelSource Load(string spec, bool allowNonFinite = false)
     {
         if (string.Equals(spec, MiniLmModel.Name, StringComparison.OrdinalIgnoreCase))
         {
@@ -22,11 +25,11 @@ public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype,
         }
         if (System.IO.Directory.Exists(spec))
         {
-            var loaded = HfCheckpoint.Load(spec);
+            var loaded = HfCheckpoint.Load(spec, allowNonFinite);
             var tokenizer = TokenizerLoader.FromModelDirectory(spec);
             // A tokenizer whose ids the model cannot embed (e.g. the stock GPT-2 one for a tiny test model) is no tokenizer.
             if (tokenizer is not null && tokenizer.VocabSize > loaded.Model.Config.Vocab) tokenizer = null;
-            return new ModelSource(loaded.Model, loaded.StoredDtype, tokenizer, spec, spec);
+            return new ModelSource(loaded.Model, loaded.StoredDtype, tokenizer, spec, spec) { Warnings = loaded.Warnings };
         }
         if (File.Exists(spec) && spec.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
             return new ModelSource(Llama2c.Llama2cConfig.Load(spec), ScalarType.Float32, TokenizerLoader.FromLlama2cCheckpoint(spec), spec, null);

@@ -8,10 +8,13 @@ namespace Subclone.Checkpoints;
 /// Copies named tensors into a model's parameters, checking each name, dtype and shape against what the
 /// config implies, and at the end that nothing is missing. Errors name the file and the tensor.
 /// </summary>
-internal sealed class WeightLoader(TransformerModel model)
+internal sealed class WeightLoader(TransformerModel model, bool allowNonFinite = false)
 {
     readonly Dictionary<string, Tensor> _parameters = model.state_dict();
     readonly HashSet<string> _loaded = [];
+
+    /// <summary>Tensors that held NaN or ±Inf (only non-empty when they are allowed).</summary>
+    public List<string> NonFinite { get; } = [];
 
     public ScalarType? StoredDtype { get; private set; }
 
@@ -30,6 +33,13 @@ internal sealed class WeightLoader(TransformerModel model)
         StoredDtype ??= dtype;
         using var _ = no_grad();
         using var value = read();
+        // A parent with NaN or Inf weights poisons importance scores and every child; refuse unless asked not to.
+        if (!value.isfinite().all().item<bool>())
+        {
+            if (!allowNonFinite)
+                throw new CheckpointException(origin, $"tensor '{fileKey}' contains NaN or Inf values (pass --allow-nan to load it anyway)");
+            NonFinite.Add(fileKey);
+        }
         target.copy_(value);
     }
 

@@ -134,6 +134,7 @@ public static class HfCheckpoint
             throw new CheckpointException(directory, "already exists (pass --force to replace it)");
         string parent = Path.GetDirectoryName(directory)!;
         System.IO.Directory.CreateDirectory(parent);
+        RemoveStaleTemporaries(parent, Path.GetFileName(directory));
         string temp = Path.Combine(parent, $".{Path.GetFileName(directory)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(temp);
         string old = temp + ".old";
@@ -156,6 +157,26 @@ public static class HfCheckpoint
             if (System.IO.Directory.Exists(temp)) System.IO.Directory.Delete(temp, recursive: true);
             throw;
         }
+    }
+
+    /// <summary>A save killed mid-way (SIGKILL, power loss) leaves its hidden temporary sibling behind; the
+    /// next save of the same directory removes those whose writing process no longer exists.</summary>
+    static void RemoveStaleTemporaries(string parent, string name)
+    {
+        foreach (string stale in System.IO.Directory.GetDirectories(parent, $".{name}.tmp-*"))
+        {
+            string[] parts = Path.GetFileName(stale)[$".{name}.tmp-".Length..].Split('-');
+            if (!int.TryParse(parts[0], out int pid) || pid == Environment.ProcessId || ProcessIsAlive(pid)) continue;
+            try { System.IO.Directory.Delete(stale, recursive: true); }
+            catch (IOException) { }  // another process may be cleaning up too
+        }
+    }
+
+    static bool ProcessIsAlive(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     static void WriteContents(TransformerModel model, string dir, ScalarType dtype, string? companionSource, long maxShardBytes,

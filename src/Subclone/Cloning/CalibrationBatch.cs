@@ -2,8 +2,10 @@ using static TorchSharp.torch;
 
 namespace Subclone.Cloning;
 
-/// <summary>Token ids [B, T] and, for padded encoder batches, a 1/0 attention mask [B, T].</summary>
+/// <summary>Token ids [B, T] and, for padded encoder batches, a 1/0 attention mask [B, T]. For ViT, InputIds
+/// holds pixel values [B, C, H, W] (what the model's Forward takes) and there is no mask.</summary>
 public sealed record CalibrationBatch(Tensor InputIds, Tensor? AttentionMask = null)
 {
+    /// <summary>Text tokens in the batch; for images this counts pixels, so calibration counts tokens in the model instead.</summary>
     public long Tokens => AttentionMask is null ? InputIds.numel() : AttentionMask.sum().item<long>();
 }

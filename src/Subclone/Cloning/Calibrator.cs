@@ -12,7 +12,6 @@ public static class Calibrator
         if (batches.Count == 0) throw new UserInputException($"calibration data from {source} is empty");
         model.eval();
         var probe = new ImportanceProbe(model.Config);
-        long tokens = 0;
         using var _ = no_grad();
         for (int i = 0; i < batches.Count; i++)
         {
@@ -20,10 +19,10 @@ public static class Calibrator
             var batch = batches[i];
             probe.TokenMask = batch.AttentionMask;
             model.Forward(batch.InputIds, batch.AttentionMask, probe);
-            tokens += batch.Tokens;
             progress?.Report((i + 1, batches.Count));
         }
         probe.TokenMask = null;
-        return probe.Result(tokens, source, seed);
+        // Counted by the probe, not from the inputs: a ViT batch's input is pixels, its tokens are patches.
+        return probe.Result(probe.TokensSeen, source, seed);
     }
 }

@@ -14,7 +14,7 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         int heads = kv * perKv;
         int hidden = parent.Architecture == Architecture.Llama
             ? Math.Max(1, (int)Math.Round(parent.Hidden * ratio))
-            : heads * parent.HeadDim;  // GPT-2 and BERT tie hidden to heads × head_dim
+            : heads * parent.HeadDim;  // GPT-2, BERT and ViT tie hidden to heads × head_dim
         return new CloneTarget(hidden, layers, heads, kv, Math.Max(1, (int)Math.Round(parent.Ffn * ratio)));
     }
 
@@ -78,6 +78,9 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
             Architecture.Bert => (c.Vocab + c.MaxPositions + c.TypeVocab) * d + 2 * d
                 + c.Layers * (d * 3 * q + 3 * q + q * d + d + 2 * d + d * f + f + f * d + d + 2 * d)
                 + d * d + d,
+            Architecture.Vit => d + (long)c.MaxPositions * d + d * c.Channels * c.PatchSize * c.PatchSize + d
+                + c.Layers * (4 * d + d * 3 * q + (c.AttentionBias ? 3 * q : 0) + q * d + d + d * f + f + f * d + d)
+                + 2 * d + (long)c.Labels * d + c.Labels,
             _ => throw new NotSupportedException(c.Architecture.ToString()),
         };
     }

@@ -80,6 +80,9 @@ public sealed class ImportanceProbe : ActivationProbe
         Add(_heads[layer], a.sum([0L, 2L]).mean([-1L]));
     }
 
+    /// <summary>Tokens that have passed through the first block (patches + [CLS] for ViT), padding excluded.</summary>
+    public long TokensSeen => (long)_tokens[0];
+
     /// <summary>The accumulated means.</summary>
     public ImportanceScores Result(long calibrationTokens, string source, long seed)
     {

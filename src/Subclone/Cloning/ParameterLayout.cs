@@ -86,6 +86,27 @@ public static partial class ParameterLayout
                     _ => null,
                 },
             },
+            Architecture.Vit => name switch
+            {
+                "vit.embeddings.cls_token" or "vit.embeddings.position_embeddings" => A(W, W, R),
+                // The convolution's output channels are residual dims; its input (pixels) is never cut, so no scaling.
+                "vit.embeddings.patch_embeddings.projection.weight" => A(R, W, W, W),
+                "vit.embeddings.patch_embeddings.projection.bias" or "vit.layernorm.weight" or "vit.layernorm.bias" => A(R),
+                "classifier.weight" => Linear(W, R),
+                "classifier.bias" => A(W),
+                _ => suffix switch
+                {
+                    "layernorm_before.weight" or "layernorm_before.bias" or "layernorm_after.weight" or "layernorm_after.bias" => A(R),
+                    "attention.attention.query.weight" or "attention.attention.key.weight" or "attention.attention.value.weight" => Linear(H, R),
+                    "attention.attention.query.bias" or "attention.attention.key.bias" or "attention.attention.value.bias" => A(H),
+                    "attention.output.dense.weight" => Linear(R, H),
+                    "attention.output.dense.bias" or "output.dense.bias" => A(R),
+                    "intermediate.dense.weight" => Linear(F, R),
+                    "intermediate.dense.bias" => A(F),
+                    "output.dense.weight" => Linear(R, F),
+                    _ => null,
+                },
+            },
             _ => null,
         };
         return axes ?? throw new InvalidOperationException($"no slicing rule for {architecture} parameter '{name}'");

@@ -20,7 +20,10 @@ public sealed record ModelConfig
     public required int HeadDim { get; init; }
     /// <summary>FFN (intermediate) width.</summary>
     public required int Ffn { get; init; }
+    /// <summary>Output classes of the head: the vocabulary for text models; for ViT the number of labels
+    /// (so every family's head is [Vocab, D] and code that sizes outputs needs no special case).</summary>
     public required int Vocab { get; init; }
+    /// <summary>Sequence positions; for ViT (image_size / patch_size)² patches + 1 for the [CLS] token.</summary>
     public required int MaxPositions { get; init; }
     public required double NormEps { get; init; }
     public bool TieWordEmbeddings { get; init; }
@@ -30,11 +33,26 @@ public sealed record ModelConfig
     public bool MlpBias { get; init; }
     public int TypeVocab { get; init; }
     public string Activation { get; init; } = "gelu";
+    /// <summary>ViT: input images are ImageSize × ImageSize pixels of Channels channels, cut into PatchSize × PatchSize patches.
+    /// Zero for text models.</summary>
+    public int ImageSize { get; init; }
+    public int PatchSize { get; init; }
+    public int Channels { get; init; }
+    /// <summary>ViT: number of classes (len(id2label)); equals <see cref="Vocab"/>. Zero for text models.</summary>
+    public int Labels { get; init; }
     /// <summary>Standard deviation of Hugging Face's random weight initialisation.</summary>
     public double InitializerRange { get; init; } = 0.02;
     public JsonObject Raw { get; init; } = new();
 
     public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama;
+
+    /// <summary>ViT's patches per image: (image_size / patch_size)², rounded down as the strided convolution does.</summary>
+    public int Patches => PatchSize > 0 ? (ImageSize / PatchSize) * (ImageSize / PatchSize) : 0;
+
+    /// <summary>A class's name from id2label, or HF's default LABEL_i where the config has none.</summary>
+    public string LabelName(int index) =>
+        Raw["id2label"] is JsonObject names && names[index.ToString(System.Globalization.CultureInfo.InvariantCulture)] is JsonValue v
+            && v.GetValueKind() == System.Text.Json.JsonValueKind.String ? v.GetValue<string>() : $"LABEL_{index}";
 
     /// <summary>The class name Hugging Face's from_pretrained instantiates.</summary>
     public string ArchitectureName => (Raw["architectures"] as JsonArray)?.FirstOrDefault()?.GetValue<string>() ?? ModelType switch
@@ -67,7 +85,8 @@ public sealed record ModelConfig
             "gpt2" => ParseGpt2(r),
             "llama" or "mistral" or "qwen2" => ParseLlama(r, modelType),
             "bert" => ParseBert(r),
-            _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, bert)"),
+            "vit" => ParseVit(r, json, path),
+            _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, bert, vit)"),
         };
         // Read here, not where used, so a malformed value is reported as config.json's fault.
         if (json["architectures"] is { } architectures
@@ -133,6 +152,41 @@ public sealed record ModelConfig
         };
     }
 
+    /// <summary>ViTConfig's fields, with its defaults where a field is absent (save_pretrained writes them all).</summary>
+    static ModelConfig ParseVit(ConfigReader r, JsonObject json, string path)
+    {
+        int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
+        int image = r.OptionalInt("image_size") ?? 224, patch = r.OptionalInt("patch_size") ?? 16;
+        int labels = VitLabelCount(r, json, path);
+        int side = patch > 0 ? image / patch : 0;
+        return new ModelConfig
+        {
+            Architecture = Architecture.Vit, ModelType = "vit",
+            Hidden = hidden, Layers = r.Int("num_hidden_layers"), Heads = heads, KvHeads = heads,
+            HeadDim = heads > 0 && hidden % heads == 0 ? hidden / heads : 0,
+            Ffn = r.Int("intermediate_size"),
+            ImageSize = image, PatchSize = patch, Channels = r.OptionalInt("num_channels") ?? 3,
+            Labels = labels, Vocab = labels,
+            MaxPositions = side * side + 1,
+            NormEps = r.OptionalDouble("layer_norm_eps") ?? 1e-12,
+            Activation = r.OptionalString("hidden_act") ?? "gelu",
+            AttentionBias = r.OptionalBool("qkv_bias") ?? true, MlpBias = true,
+        };
+    }
+
+    /// <summary>As PretrainedConfig does: id2label's size wins over num_labels, which defaults to 2.</summary>
+    static int VitLabelCount(ConfigReader r, JsonObject json, string path)
+    {
+        if (json["id2label"] is not { } node) return r.OptionalInt("num_labels") ?? 2;
+        if (node is not JsonObject names)
+            throw new CheckpointException(path, $"field 'id2label' must be an object of class index → name, got {node.ToJsonString()}");
+        // The classifier's rows are the classes 0..n-1; a gap or a non-numeric key leaves a row without a name.
+        var expected = Enumerable.Range(0, names.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!names.Select(kv => kv.Key).Order(StringComparer.Ordinal).SequenceEqual(expected.Order(StringComparer.Ordinal)))
+            throw new CheckpointException(path, $"field 'id2label' must have the keys 0..{names.Count - 1}, got {string.Join(", ", names.Select(kv => kv.Key))}");
+        return names.Count;
+    }
+
     /// <summary>Throws a one-line <see cref="CheckpointException"/>, naming the config.json field, for shapes no model can have.</summary>
     public void Validate(string path)
     {
@@ -141,6 +195,13 @@ public sealed record ModelConfig
             if (value <= 0) throw new CheckpointException(path, $"field '{field}' must be positive, got {value}");
         }
         bool gpt2 = Architecture == Architecture.Gpt2;
+        if (Architecture == Architecture.Vit)
+        {
+            // Checked first so a bad image shape is named by its own field, not by the positions it implies.
+            Positive(ImageSize, "image_size"); Positive(PatchSize, "patch_size"); Positive(Channels, "num_channels");
+            Positive(Labels, "num_labels");
+            if (PatchSize > ImageSize) throw new CheckpointException(path, $"field 'patch_size' ({PatchSize}) exceeds 'image_size' ({ImageSize})");
+        }
         string hidden = gpt2 ? "n_embd" : "hidden_size", heads = gpt2 ? "n_head" : "num_attention_heads";
         string kvHeads = Architecture == Architecture.Llama ? "num_key_value_heads" : heads;
         Positive(Hidden, hidden); Positive(Layers, gpt2 ? "n_layer" : "num_hidden_layers"); Positive(Heads, heads);
@@ -186,6 +247,20 @@ public sealed record ModelConfig
                 json["intermediate_size"] = Ffn; json["vocab_size"] = Vocab; json["max_position_embeddings"] = MaxPositions;
                 json["type_vocab_size"] = TypeVocab; json["layer_norm_eps"] = NormEps; json["hidden_act"] = Activation;
                 json["position_embedding_type"] ??= "absolute";
+                break;
+            case Architecture.Vit:
+                json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;
+                json["intermediate_size"] = Ffn; json["image_size"] = ImageSize; json["patch_size"] = PatchSize;
+                json["num_channels"] = Channels; json["layer_norm_eps"] = NormEps; json["hidden_act"] = Activation;
+                json["qkv_bias"] = AttentionBias;
+                // Names travel unchanged from the parent; a config built without them gets HF's defaults.
+                if (json["id2label"] is not JsonObject names || names.Count != Labels)
+                {
+                    json["id2label"] = new JsonObject(Enumerable.Range(0, Labels).Select(i =>
+                        KeyValuePair.Create(i.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)$"LABEL_{i}")));
+                    json["label2id"] = new JsonObject(Enumerable.Range(0, Labels).Select(i => KeyValuePair.Create($"LABEL_{i}", (JsonNode?)i)));
+                }
+                if (json.ContainsKey("num_labels")) json["num_labels"] = Labels;
                 break;
         }
         json["torch_dtype"] = SafeTensorsDtype.TorchName(dtype);

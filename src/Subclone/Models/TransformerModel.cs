@@ -13,7 +13,8 @@ public abstract class TransformerModel : nn.Module
 
     public ModelConfig Config { get; }
 
-    /// <summary>Decoders return logits [B, T, vocab]; encoders return the last hidden state [B, T, D].</summary>
+    /// <summary>Decoders return logits [B, T, vocab]; encoders return the last hidden state [B, T, D]; ViT takes
+    /// pixel values [B, C, H, W] in <paramref name="inputIds"/> and returns class logits [B, labels].</summary>
     public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null);
 
     /// <summary>Maps a tensor name found in a checkpoint file to this model's parameter name, or null to
@@ -41,6 +42,7 @@ public abstract class TransformerModel : nn.Module
         Architecture.Gpt2 => new Gpt2Model(config),
         Architecture.Llama => new LlamaModel(config),
         Architecture.Bert => new BertModel(config),
+        Architecture.Vit => new VitModel(config),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 }

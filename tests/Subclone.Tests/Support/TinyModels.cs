@@ -19,7 +19,19 @@ public static class TinyModels
         ["intermediate_size"] = 24, ["vocab_size"] = 32, ["tie_word_embeddings"] = false,
     };
 
+    /// <summary>ViT for 8×8 single-channel images in 2×2 patches (16 patches + [CLS]), 3 classes.</summary>
+    public static JsonObject VitConfig() => new()
+    {
+        ["model_type"] = "vit", ["architectures"] = new JsonArray("ViTForImageClassification"),
+        ["hidden_size"] = 16, ["num_attention_heads"] = 4, ["num_hidden_layers"] = 2, ["intermediate_size"] = 24,
+        ["image_size"] = 8, ["patch_size"] = 2, ["num_channels"] = 1,
+        ["id2label"] = new JsonObject { ["0"] = "zero", ["1"] = "one", ["2"] = "two" },
+        ["label2id"] = new JsonObject { ["zero"] = 0, ["one"] = 1, ["two"] = 2 },
+    };
+
     public static TransformerModel Gpt2() => TransformerModel.Create(ModelConfig.Parse(Gpt2Config(), "tiny gpt2 config"));
 
     public static TransformerModel Llama() => TransformerModel.Create(ModelConfig.Parse(LlamaConfig(), "tiny llama config"));
+
+    public static TransformerModel Vit() => TransformerModel.Create(ModelConfig.Parse(VitConfig(), "tiny vit config"));
 }

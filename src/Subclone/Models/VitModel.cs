@@ -20,23 +20,13 @@ public sealed class VitModel : TransformerModel
         vit = new VitBackbone(config);
         classifier = new LinearLayer(config.Hidden, config.Labels, hasBias: true);
         RegisterComponents();
-        InitializeWeights();
+        Initialize();
     }
 
     /// <summary>HF's ViT init: N(0, initializer_range) for linear and conv weights, zero biases, unit norms.
     /// HF draws cls_token and position_embeddings from a truncated normal (±2σ); a plain normal is close
     /// enough for a starting point that training or a checkpoint overwrites.</summary>
-    void InitializeWeights()
-    {
-        using var _ = no_grad();
-        double std = Config.InitializerRange;
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.EndsWith(".bias")) p.zero_();
-            else if (name.Contains("layernorm")) p.fill_(1);
-            else p.normal_(0, std);
-        }
-    }
+    void Initialize() => InitializeWeights(isNorm: name => name.Contains("layernorm"));
 
     /// <summary>ViTModel checkpoints store the backbone without the "vit." prefix, and a pooler the
     /// classification model does not have; their classifier is still missing, and loading says so.</summary>

@@ -83,7 +83,12 @@ public static class CloneCommand
             if (data is not null)
             {
                 status("evaluating on held-out text");
-                if (child.Config.IsDecoder)
+                if (child.Config.Architecture == Subclone.Models.Architecture.Vit)
+                {
+                    summary["init_accuracy"] = Evaluation.Accuracy(child, data.HeldOut);
+                    summary["parent_accuracy"] = Evaluation.Accuracy(parent.Model, data.HeldOut);
+                }
+                else if (child.Config.IsDecoder)
                 {
                     summary["init_loss"] = Evaluation.LanguageModelLoss(child, data.HeldOut);
                     summary["parent_loss"] = Evaluation.LanguageModelLoss(parent.Model, data.HeldOut);

@@ -60,4 +60,21 @@ public static class Evaluation
         }
         return total / count;
     }
+
+    /// <summary>Top-1 accuracy of a classifier on labelled batches.</summary>
+    public static double Accuracy(TransformerModel classifier, IEnumerable<CalibrationBatch> batches)
+    {
+        classifier.eval();
+        long correct = 0, total = 0;
+        using var _ = no_grad();
+        foreach (var batch in batches)
+        {
+            using var scope = NewDisposeScope();
+            var labels = batch.Labels ?? throw new ArgumentException("accuracy needs labelled batches");
+            var predicted = classifier.Forward(batch.InputIds).argmax(-1);
+            correct += predicted.eq(labels).sum().item<long>();
+            total += labels.numel();
+        }
+        return total == 0 ? double.NaN : (double)correct / total;
+    }
 }

@@ -145,3 +145,30 @@ public class CliDemoAndRankTests
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
     }
 }
+
+public class CliImageModelTests
+{
+    [SharedFact]
+    public void A_ViT_calibrates_on_IDX_images_and_reports_held_out_accuracy()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("clone", SharedData.Fixture("vit-tiny"), "--out", dir["child"], "--ratio", "0.5",
+            "--calib", SharedData.Data("mnist/t10k-images-idx3-ubyte.gz"), "--calib-samples", "64", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var summary = JsonNode.Parse(result.Out)!;
+        Assert.InRange((double)summary["init_accuracy"]!, 0, 1);
+        Assert.InRange((double)summary["parent_accuracy"]!, 0, 1);
+        var map = JsonNode.Parse(File.ReadAllText(dir["child/clone_map.json"]))!;
+        Assert.EndsWith("t10k-images-idx3-ubyte.gz", (string)map["calibration"]!["source"]!);
+        Assert.Equal(64 * 17, (long)map["calibration"]!["tokens"]!);  // 64 images × (16 patches + CLS)
+    }
+
+    [SharedFact]
+    public void A_ViT_refuses_text_calibration_with_one_line()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("clone", SharedData.Fixture("vit-tiny"), "--out", dir["child"], "--ratio", "0.5");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("image model", result.Error);
+    }
+}

@@ -43,8 +43,7 @@ public sealed class Trainer : IDisposable
             throw new UserInputException($"--seq {options.SequenceLength} exceeds the model's n_positions ({model.Config.MaxPositions})");
         if (resume is not null && !ReferenceEquals(resume.Model, model)) throw new ArgumentException("the model to resume must be the checkpoint's model");
 
-        // Intra-op threads only help once set; TorchSharp's default can be lower than the machine's cores.
-        torch.set_num_threads(Environment.ProcessorCount);
+        torch.set_num_threads(Threads());
         _model = model;
         _batcher = batcher;
         _directory = directory;
@@ -73,6 +72,13 @@ public sealed class Trainer : IDisposable
             _metrics?.TruncateAfter(State.Step);
         }
     }
+
+    /// <summary>
+    /// Intra-op threads: every core, unless OMP_NUM_THREADS says otherwise. On a machine shared with other busy
+    /// processes, fewer threads than cores avoids OpenMP's spinning barriers stalling a step for whole time slices.
+    /// </summary>
+    public static int Threads() =>
+        int.TryParse(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
 
     public TrainingOptions Options { get; }
     public TrainingState State { get; private set; }

@@ -1,3 +1,4 @@
+using Subclone.Data;
 using Subclone.Tests.Support;
 using Subclone.Training;
 
@@ -46,5 +47,33 @@ public class WeightDecayGroupsTests
         Assert.Contains("model.layers.1.mlp.down_proj.weight", decay);
         Assert.Equal(["model.embed_tokens.weight", "model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight",
             "model.layers.1.input_layernorm.weight", "model.layers.1.post_attention_layernorm.weight", "model.norm.weight"], noDecay.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_trainer_shrinks_exactly_the_decay_group()
+    {
+        using var dir = new TempDir();
+        using var data = TokenCache.Open([TrainingTestKit.WriteStories(dir["s.txt"], 50)], new CharTokenizer(), dir["cache"]);
+        var options = new TrainingOptions { Steps = 1, BatchSize = 2, SequenceLength = 16, LearningRate = 1e-2, WarmupSteps = 0, MinLearningRate = 1e-2, EvalEvery = 0 };
+        Subclone.Models.TransformerModel Train(double wd)
+        {
+            var model = TrainingTestKit.Gpt2(seed: 3);
+            using var trainer = new Trainer(model, new TokenBatcher(data, 2, 16, 1), options with { WeightDecay = wd });
+            trainer.Run();
+            return model;
+        }
+
+        var plain = Train(0).state_dict();
+        var decayed = Train(0.5).state_dict();
+        var decayNames = WeightDecayGroups.Of(TrainingTestKit.Gpt2(seed: 3), false).Decay.Select(p => p.Name).ToHashSet();
+
+        foreach (var (name, tensor) in plain)
+        {
+            if (decayNames.Contains(name))
+                // One step of decoupled decay multiplies by 1 − lr·wd before the Adam update.
+                Assert.False(ModelAssert.BitEqual(tensor, decayed[name]), $"{name} was not decayed");
+            else
+                Assert.True(ModelAssert.BitEqual(tensor, decayed[name]), $"{name} was decayed");
+        }
     }
 }

@@ -11,15 +11,24 @@ public static class TextCorpus
     {
         if (paths.Count == 0) return DefaultCorpus.Documents().ToList();
         var documents = new List<string>();
-        foreach (string path in paths)
-        {
-            var files = Directory.Exists(path)
-                ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(f => f.EndsWith(".txt") || f.EndsWith(".jsonl")).Order(StringComparer.Ordinal).ToList()
-                : File.Exists(path) ? [path] : throw new UserInputException($"{path}: no such file or directory");
-            foreach (string file in files) documents.AddRange(ReadFile(file));
-        }
+        foreach (var (_, file) in Files(paths)) documents.AddRange(ReadFile(file));
         if (documents.Count == 0) throw new UserInputException($"{string.Join(", ", paths)}: no text found");
         return documents;
+    }
+
+    /// <summary>The files <see cref="Load"/> reads, in its order, each with the path argument it was found under.</summary>
+    public static List<(string Root, string File)> Files(IReadOnlyList<string> paths)
+    {
+        var files = new List<(string, string)>();
+        foreach (string path in paths)
+        {
+            if (Directory.Exists(path))
+                files.AddRange(Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                    .Where(f => f.EndsWith(".txt") || f.EndsWith(".jsonl")).Order(StringComparer.Ordinal).Select(f => (path, f)));
+            else if (File.Exists(path)) files.Add((path, path));
+            else throw new UserInputException($"{path}: no such file or directory");
+        }
+        return files;
     }
 
     static IEnumerable<string> ReadFile(string file)

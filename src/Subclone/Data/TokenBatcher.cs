@@ -1,0 +1,88 @@
+using Subclone.Cloning;
+using static TorchSharp.torch;
+
+namespace Subclone.Data;
+
+/// <summary>
+/// Next-token batches from a token file: random windows of T+1 tokens (input = the first T, target = the last T)
+/// drawn with a seeded generator whose state can be saved and restored, and a fixed validation set that is the
+/// same windows at every evaluation.
+/// </summary>
+public sealed class TokenBatcher
+{
+    readonly SplitMix64 _random;
+
+    public TokenBatcher(TokenDataset data, int batchSize, int sequenceLength, ulong seed)
+    {
+        if (batchSize <= 0) throw new UserInputException($"batch size must be positive, got {batchSize}");
+        if (sequenceLength <= 0) throw new UserInputException($"sequence length must be positive, got {sequenceLength}");
+        Data = data;
+        BatchSize = batchSize;
+        SequenceLength = sequenceLength;
+        _random = new SplitMix64(seed);
+        RequireWindow(data.Train, "train");
+    }
+
+    public TokenDataset Data { get; }
+    public int BatchSize { get; }
+    public int SequenceLength { get; }
+
+    /// <summary>Where random sampling stands: saving it and setting it back continues the same sequence of windows.</summary>
+    public ulong SamplerState
+    {
+        get => _random.State;
+        set => _random.State = value;
+    }
+
+    /// <summary>A random batch from the train split: input and target ids, [B, T] int64 each.</summary>
+    public (Tensor Input, Tensor Target) NextTrain() => Next(Data.Train);
+
+    /// <summary>A random batch from <paramref name="split"/>.</summary>
+    public (Tensor Input, Tensor Target) Next(TokenSplit split)
+    {
+        RequireWindow(split, split == Data.Train ? "train" : "validation");
+        int window = SequenceLength + 1;
+        var ids = new long[BatchSize * window];
+        for (int b = 0; b < BatchSize; b++)
+        {
+            long start = split.Start + _random.NextInt64(split.Count - SequenceLength);
+            Data.Read(start, ids.AsSpan(b * window, window));
+        }
+        using var windows = tensor(ids, [BatchSize, window]);
+        return (windows[.., ..SequenceLength].contiguous(), windows[.., 1..].contiguous());
+    }
+
+    /// <summary>
+    /// <paramref name="batches"/> batches of windows of T+1 tokens spread evenly over the validation split, first to
+    /// last: no randomness, so every evaluation (and every later run on the same cache) sees the same tokens.
+    /// </summary>
+    public List<CalibrationBatch> ValidationSet(int batches) => FixedWindows(Data.Validation, batches);
+
+    public List<CalibrationBatch> FixedWindows(TokenSplit split, int batches)
+    {
+        RequireWindow(split, "validation");
+        if (batches <= 0) throw new UserInputException($"evaluation batches must be positive, got {batches}");
+        int window = SequenceLength + 1, count = batches * BatchSize;
+        long positions = split.Count - SequenceLength;
+        var result = new List<CalibrationBatch>();
+        for (int b = 0; b < batches; b++)
+        {
+            // A fresh array per batch: the tensor may keep referring to it.
+            var ids = new long[BatchSize * window];
+            for (int j = 0; j < BatchSize; j++)
+            {
+                int i = b * BatchSize + j;
+                long offset = count == 1 ? 0 : (long)((Int128)i * (positions - 1) / (count - 1));
+                Data.Read(split.Start + offset, ids.AsSpan(j * window, window));
+            }
+            result.Add(new CalibrationBatch(tensor(ids, [BatchSize, window])));
+        }
+        return result;
+    }
+
+    void RequireWindow(TokenSplit split, string name)
+    {
+        if (split.Count < SequenceLength + 1)
+            throw new UserInputException($"the {name} split has {split.Count} tokens; a window of --seq {SequenceLength} needs {SequenceLength + 1} (use a shorter --seq or more text)");
+    }
+}

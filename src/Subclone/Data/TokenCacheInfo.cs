@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Subclone.Data;
+
+/// <summary>
+/// The JSON sidecar of a token file: what was tokenised (inputs and their content hash), with what (tokenizer
+/// identity), how the tokens are stored, and where the train split ends and the validation split begins.
+/// Train documents come first in the file, then validation documents.
+/// </summary>
+public sealed record TokenCacheInfo
+{
+    public const int CurrentFormat = 1;
+
+    public required string Tokenizer { get; init; }
+    public required string ContentSha256 { get; init; }
+    public required IReadOnlyList<string> Inputs { get; init; }
+    /// <summary>2 (uint16) when every id fits, else 4 (uint32).</summary>
+    public required int BytesPerToken { get; init; }
+    public required long Documents { get; init; }
+    public required long Tokens { get; init; }
+    public required ulong SplitSeed { get; init; }
+    public required double ValidationFraction { get; init; }
+    public required long TrainDocuments { get; init; }
+    public required long ValidationDocuments { get; init; }
+    public required long TrainTokens { get; init; }
+
+    public long ValidationTokens => Tokens - TrainTokens;
+
+    public string DtypeName => BytesPerToken == 2 ? "uint16" : "uint32";
+
+    public JsonObject ToJson() => new()
+    {
+        ["format"] = CurrentFormat,
+        ["tokenizer"] = Tokenizer,
+        ["inputs"] = new JsonArray(Inputs.Select(i => (JsonNode)i).ToArray()),
+        ["content_sha256"] = ContentSha256,
+        ["dtype"] = DtypeName,
+        ["documents"] = Documents,
+        ["tokens"] = Tokens,
+        ["split"] = new JsonObject
+        {
+            ["seed"] = SplitSeed,
+            ["validation_fraction"] = ValidationFraction,
+            ["train_documents"] = TrainDocuments,
+            ["validation_documents"] = ValidationDocuments,
+            ["train_tokens"] = TrainTokens,
+            ["validation_tokens"] = ValidationTokens,
+        },
+    };
+
+    /// <summary>The sidecar at <paramref name="path"/>, or null when it is missing, unreadable or of another format:
+    /// any of those just means the cache is rebuilt.</summary>
+    public static TokenCacheInfo? TryRead(string path)
+    {
+        try
+        {
+            if (!File.Exists(path) || JsonNode.Parse(File.ReadAllText(path)) is not JsonObject json) return null;
+            if (json["format"] is not JsonValue format || !format.TryGetValue(out int version) || version != CurrentFormat) return null;
+            var split = json["split"] as JsonObject ?? throw new FormatException("split");
+            return new TokenCacheInfo
+            {
+                Tokenizer = Value<string>(json["tokenizer"]),
+                Inputs = (json["inputs"] as JsonArray ?? throw new FormatException("inputs")).Select(Value<string>).ToList(),
+                ContentSha256 = Value<string>(json["content_sha256"]),
+                BytesPerToken = Value<string>(json["dtype"]) switch { "uint16" => 2, "uint32" => 4, _ => throw new FormatException("dtype") },
+                Documents = Value<long>(json["documents"]),
+                Tokens = Value<long>(json["tokens"]),
+                SplitSeed = Value<ulong>(split["seed"]),
+                ValidationFraction = Value<double>(split["validation_fraction"]),
+                TrainDocuments = Value<long>(split["train_documents"]),
+                ValidationDocuments = Value<long>(split["validation_documents"]),
+                TrainTokens = Value<long>(split["train_tokens"]),
+            };
+        }
+        catch (Exception e) when (e is JsonException or FormatException or IOException)
+        {
+            return null;
+        }
+    }
+
+    static T Value<T>(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue(out T? result) && result is not null ? result : throw new FormatException(typeof(T).Name);
+
+    public void Write(string path) =>
+        AtomicFile.WriteAllText(path, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+}

@@ -1,0 +1,37 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace Subclone.Training;
+
+/// <summary>One row of metrics.jsonl / metrics.csv: after optimizer step <see cref="Step"/> (0: before training).</summary>
+public sealed record StepMetrics(int Step, double LearningRate, double? TrainLoss, double? ValLoss, double? GradNorm,
+    long Tokens, double TokensPerSecond, double ElapsedSeconds)
+{
+    public static readonly string[] Columns = ["step", "lr", "train_loss", "val_loss", "val_ppl", "grad_norm", "tokens", "tokens_per_s", "elapsed_s"];
+
+    public double? ValPerplexity => ValLoss is double v ? Math.Exp(v) : null;
+
+    object?[] Values => [Step, LearningRate, TrainLoss, ValLoss, ValPerplexity, GradNorm, Tokens, Math.Round(TokensPerSecond, 1), Math.Round(ElapsedSeconds, 3)];
+
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject();
+        foreach (var (name, value) in Columns.Zip(Values))
+            json[name] = value switch
+            {
+                int i => i,
+                long l => l,
+                // JSON has no NaN or infinity: a diverged value is written as null.
+                double d => double.IsFinite(d) ? d : null,
+                _ => null,
+            };
+        return json;
+    }
+
+    public string ToCsv() => string.Join(",", Values.Select(v => v switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => "",
+    }));
+}

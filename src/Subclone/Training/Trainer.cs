@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using Subclone.Cloning;
+using Subclone.Data;
+using Subclone.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Subclone.Training;
+
+/// <summary>
+/// nanoGPT's loop for decoders: sample a batch, next-token cross-entropy, backward (over gradient-accumulation
+/// micro-batches), clip the gradient norm, AdamW step with the scheduled learning rate. It evaluates on a fixed
+/// validation set, appends metrics and checkpoints as it goes. Everything is float32 on the CPU, and each step
+/// runs in its own dispose scope so native memory stays flat however long the run.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    readonly TransformerModel _model;
+    readonly TokenBatcher _batcher;
+    readonly AdamW _optimizer;
+    readonly List<Parameter> _parameters;
+    readonly List<CalibrationBatch> _validation;
+    readonly string? _directory;
+    readonly string? _companionSource;
+    readonly MetricsLog? _metrics;
+
+    /// <summary>
+    /// Sets up a run of <paramref name="model"/> on <paramref name="batcher"/>'s data. With <paramref name="resume"/>
+    /// (whose model must be <paramref name="model"/>), the optimizer, step and sampler continue from the checkpoint.
+    /// Construct it outside any dispose scope: the optimizer's moment tensors live as long as the trainer.
+    /// </summary>
+    /// <param name="directory">Where checkpoints and metrics go; null keeps everything in memory (tests, evaluation).</param>
+    /// <param name="companionSource">A directory whose tokenizer files are copied into checkpoints.</param>
+    public Trainer(TransformerModel model, TokenBatcher batcher, TrainingOptions options, string? directory = null,
+        TrainingCheckpoint? resume = null, string? companionSource = null, TrainingState? initialState = null)
+    {
+        options.Validate();
+        if (!model.Config.IsDecoder) throw new UserInputException($"training {model.Config.ArchitectureName} is not supported yet; only decoders (GPT-2, Llama) train");
+        if (batcher.BatchSize != options.BatchSize || batcher.SequenceLength != options.SequenceLength)
+            throw new ArgumentException($"the batcher's {batcher.BatchSize}×{batcher.SequenceLength} windows do not match the options' {options.BatchSize}×{options.SequenceLength}");
+        if (model.Config.Architecture == Architecture.Gpt2 && options.SequenceLength > model.Config.MaxPositions)
+            throw new UserInputException($"--seq {options.SequenceLength} exceeds the model's n_positions ({model.Config.MaxPositions})");
+        if (resume is not null && !ReferenceEquals(resume.Model, model)) throw new ArgumentException("the model to resume must be the checkpoint's model");
+
+        torch.set_num_threads(Threads());
+        _model = model;
+        _batcher = batcher;
+        _directory = directory;
+        _companionSource = companionSource;
+        _metrics = directory is null ? null : new MetricsLog(directory);
+        Options = options;
+
+        var groups = WeightDecayGroups.Of(model, options.DecayEmbeddings);
+        _parameters = [.. groups.Decay.Select(p => p.Parameter), .. groups.NoDecay.Select(p => p.Parameter)];
+        var paramGroups = new List<AdamW.ParamGroup>();
+        if (groups.Decay.Count > 0)
+            paramGroups.Add(new AdamW.ParamGroup(groups.Decay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay));
+        if (groups.NoDecay.Count > 0)
+            paramGroups.Add(new AdamW.ParamGroup(groups.NoDecay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0));
+        _optimizer = optim.AdamW(paramGroups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+
+        _validation = options.EvalEvery > 0 ? batcher.ValidationSet(options.EvalBatches) : [];
+
+        var baseState = initialState ?? new TrainingState { Options = options };
+        State = baseState with { Options = options, SamplerState = batcher.SamplerState };
+        if (resume is not null)
+        {
+            _optimizer.load_state_dict(resume.OptimizerPath);
+            State = resume.State with { Options = options };
+            batcher.SamplerState = resume.State.SamplerState;
+            _metrics?.TruncateAfter(State.Step);
+        }
+    }
+
+    /// <summary>
+    /// Intra-op threads: every core, unless OMP_NUM_THREADS says otherwise. On a machine shared with other busy
+    /// processes, fewer threads than cores avoids OpenMP's spinning barriers stalling a step for whole time slices.
+    /// </summary>
+    public static int Threads() =>
+        int.TryParse(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
+
+    public TrainingOptions Options { get; }
+    public TrainingState State { get; private set; }
+    public LearningRateSchedule Schedule => Options.Schedule;
+
+    /// <summary>Every metrics row this trainer produced, in order.</summary>
+    public List<StepMetrics> History { get; } = [];
+
+    /// <summary>
+    /// Trains until <see cref="TrainingOptions.Steps"/> (or <paramref name="stopAfterStep"/>, or cancellation),
+    /// checkpointing where due and where it stops.
+    /// </summary>
+    public TrainingSummary Run(IProgress<StepMetrics>? progress = null, CancellationToken cancel = default, int? stopAfterStep = null)
+    {
+        var watch = Stopwatch.StartNew();
+        int startStep = State.Step;
+        long startTokens = State.TokensSeen;
+        double elapsedBefore = State.ElapsedSeconds;
+        double Elapsed() => elapsedBefore + watch.Elapsed.TotalSeconds;
+        double Throughput() => (State.TokensSeen - startTokens) / Math.Max(watch.Elapsed.TotalSeconds, 1e-9);
+
+        if (State.Step == 0 && _validation.Count > 0 && State.InitialValLoss is null)
+        {
+            double initial = Evaluate();
+            State = State with { InitialValLoss = initial, LastValLoss = initial };
+            Record(new StepMetrics(0, 0, null, initial, null, 0, 0, Elapsed()), progress);
+        }
+
+        int last = Math.Min(Options.Steps, stopAfterStep ?? int.MaxValue);
+        bool savedAtLast = false;
+        while (State.Step < last && !cancel.IsCancellationRequested)
+        {
+            int step = State.Step + 1;
+            double lr = Schedule.At(step);
+            var (loss, norm) = TrainStep(lr);
+            if (!double.IsFinite(loss))
+                throw new UserInputException($"the training loss became {loss} at step {step}; try a lower --lr or a smaller --clip");
+            State = State with
+            {
+                Step = step, SamplerState = _batcher.SamplerState, TokensSeen = State.TokensSeen + Options.TokensPerStep,
+                ElapsedSeconds = Elapsed(), LastTrainLoss = loss,
+            };
+            double? val = null;
+            if (_validation.Count > 0 && (step % Options.EvalEvery == 0 || step == Options.Steps))
+            {
+                val = Evaluate();
+                State = State with { LastValLoss = val };
+            }
+            Record(new StepMetrics(step, lr, loss, val, norm, State.TokensSeen, Throughput(), State.ElapsedSeconds), progress);
+            savedAtLast = false;
+            if (step == Options.Steps || (Options.SaveEvery > 0 && step % Options.SaveEvery == 0))
+            {
+                SaveCheckpoint();
+                savedAtLast = true;
+            }
+        }
+        // Stopped early (a step limit or Ctrl+C): checkpoint where it stands, so resume loses nothing.
+        if (!savedAtLast && State.Step > startStep) SaveCheckpoint();
+
+        int steps = State.Step - startStep;
+        double seconds = watch.Elapsed.TotalSeconds;
+        return new TrainingSummary(State.Step, steps, State.LastTrainLoss, State.InitialValLoss, State.LastValLoss, State.TokensSeen,
+            seconds, steps / Math.Max(seconds, 1e-9), Throughput(), State.Step < Options.Steps);
+    }
+
+    /// <summary>One optimizer step at learning rate <paramref name="lr"/>: the mean micro-batch loss and the gradient norm before clipping.</summary>
+    (double Loss, double? GradNorm) TrainStep(double lr)
+    {
+        _model.train();
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+        using var scope = NewDisposeScope();
+        double loss = 0;
+        for (int micro = 0; micro < Options.GradAccum; micro++)
+        {
+            var (input, target) = _batcher.NextTrain();
+            var logits = _model.Forward(input);
+            var microLoss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), target.reshape(-1));
+            // Scaled so the accumulated gradient is the mean over micro-batches, as one large batch would give.
+            microLoss.div(Options.GradAccum).backward();
+            loss += microLoss.item<float>() / Options.GradAccum;
+        }
+        double? norm = Options.GradClip > 0 ? nn.utils.clip_grad_norm_(_parameters, Options.GradClip) : null;
+        _optimizer.step();
+        _optimizer.zero_grad();
+        return (loss, norm);
+    }
+
+    /// <summary>Mean next-token loss on the fixed validation windows.</summary>
+    public double Evaluate()
+    {
+        if (_validation.Count == 0) throw new InvalidOperationException("evaluation is off (EvalEvery = 0)");
+        double loss = Evaluation.LanguageModelLoss(_model, _validation);
+        _model.train();
+        return loss;
+    }
+
+    public void SaveCheckpoint()
+    {
+        if (_directory is null) return;
+        TrainingCheckpoint.Save(_directory, _model, _optimizer, State, _companionSource);
+    }
+
+    void Record(StepMetrics row, IProgress<StepMetrics>? progress)
+    {
+        History.Add(row);
+        _metrics?.Append(row);
+        progress?.Report(row);
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        foreach (var batch in _validation)
+        {
+            batch.InputIds.Dispose();
+            batch.AttentionMask?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+
+namespace Subclone.Training;
+
+/// <summary>Hyperparameters of a training run. Defaults follow nanoGPT's small-model settings.</summary>
+public sealed record TrainingOptions
+{
+    public int Steps { get; init; } = 1000;
+    public int BatchSize { get; init; } = 8;
+    public int SequenceLength { get; init; } = 256;
+    /// <summary>Peak learning rate, reached at the end of warmup.</summary>
+    public double LearningRate { get; init; } = 6e-4;
+    /// <summary>Where the cosine decay ends; null means 10% of the peak.</summary>
+    public double? MinLearningRate { get; init; }
+    /// <summary>Linear warmup steps; null means 10% of the run, at most 100.</summary>
+    public int? WarmupSteps { get; init; }
+    public double WeightDecay { get; init; } = 0.1;
+    /// <summary>Also decay embedding tables (nanoGPT does; many recipes do not).</summary>
+    public bool DecayEmbeddings { get; init; }
+    public double Beta1 { get; init; } = 0.9;
+    public double Beta2 { get; init; } = 0.95;
+    public double Epsilon { get; init; } = 1e-8;
+    /// <summary>Global gradient-norm limit; 0 turns clipping off.</summary>
+    public double GradClip { get; init; } = 1.0;
+    /// <summary>Micro-batches whose gradients are summed before each optimizer step.</summary>
+    public int GradAccum { get; init; } = 1;
+    /// <summary>Evaluate every this many steps (and at the start and the end); 0 turns evaluation off.</summary>
+    public int EvalEvery { get; init; } = 100;
+    public int EvalBatches { get; init; } = 20;
+    /// <summary>Checkpoint every this many steps; the end of the run is always checkpointed. 0: only at the end.</summary>
+    public int SaveEvery { get; init; }
+    public long Seed { get; init; } = 1337;
+
+    public double MinLearningRateOrDefault => MinLearningRate ?? LearningRate / 10;
+    public int WarmupStepsOrDefault => WarmupSteps ?? Math.Min(100, Steps / 10);
+    public long TokensPerStep => (long)BatchSize * SequenceLength * GradAccum;
+
+    public LearningRateSchedule Schedule => new(LearningRate, MinLearningRateOrDefault, WarmupStepsOrDefault, Steps);
+
+    /// <summary>Throws a one-line <see cref="UserInputException"/> naming the command-line option at fault.</summary>
+    public void Validate()
+    {
+        static void Check(bool ok, string message) { if (!ok) throw new UserInputException(message); }
+        Check(Steps > 0, $"--steps must be positive, got {Steps}");
+        Check(BatchSize > 0, $"--batch must be positive, got {BatchSize}");
+        Check(SequenceLength > 0, $"--seq must be positive, got {SequenceLength}");
+        Check(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be positive, got {LearningRate}");
+        Check(MinLearningRateOrDefault >= 0 && MinLearningRateOrDefault <= LearningRate, $"--min-lr must be between 0 and --lr ({LearningRate}), got {MinLearningRateOrDefault}");
+        Check(WarmupStepsOrDefault >= 0 && WarmupStepsOrDefault <= Steps, $"--warmup must be between 0 and --steps ({Steps}), got {WarmupStepsOrDefault}");
+        Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), $"--wd must not be negative, got {WeightDecay}");
+        Check(GradClip >= 0 && double.IsFinite(GradClip), $"--clip must not be negative, got {GradClip}");
+        Check(GradAccum > 0, $"--grad-accum must be positive, got {GradAccum}");
+        Check(EvalEvery >= 0, $"--eval-every must not be negative, got {EvalEvery}");
+        Check(EvalBatches > 0, $"--eval-batches must be positive, got {EvalBatches}");
+        Check(SaveEvery >= 0, $"--save-every must not be negative, got {SaveEvery}");
+        Check(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, $"betas must be in [0, 1), got {Beta1}, {Beta2}");
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["steps"] = Steps, ["batch_size"] = BatchSize, ["seq_len"] = SequenceLength,
+        ["lr"] = LearningRate, ["min_lr"] = MinLearningRateOrDefault, ["warmup_steps"] = WarmupStepsOrDefault,
+        ["weight_decay"] = WeightDecay, ["decay_embeddings"] = DecayEmbeddings,
+        ["beta1"] = Beta1, ["beta2"] = Beta2, ["eps"] = Epsilon, ["grad_clip"] = GradClip, ["grad_accum"] = GradAccum,
+        ["eval_every"] = EvalEvery, ["eval_batches"] = EvalBatches, ["save_every"] = SaveEvery, ["seed"] = Seed,
+    };
+
+    public static TrainingOptions FromJson(JsonObject json, string path)
+    {
+        T Get<T>(string name) => json[name] is JsonValue v && v.TryGetValue(out T? value) && value is not null
+            ? value
+            : throw new InvalidDataException($"{path}: options field '{name}' is missing or not a {typeof(T).Name}");
+        return new TrainingOptions
+        {
+            Steps = Get<int>("steps"), BatchSize = Get<int>("batch_size"), SequenceLength = Get<int>("seq_len"),
+            LearningRate = Get<double>("lr"), MinLearningRate = Get<double>("min_lr"), WarmupSteps = Get<int>("warmup_steps"),
+            WeightDecay = Get<double>("weight_decay"), DecayEmbeddings = Get<bool>("decay_embeddings"),
+            Beta1 = Get<double>("beta1"), Beta2 = Get<double>("beta2"), Epsilon = Get<double>("eps"),
+            GradClip = Get<double>("grad_clip"), GradAccum = Get<int>("grad_accum"),
+            EvalEvery = Get<int>("eval_every"), EvalBatches = Get<int>("eval_batches"), SaveEvery = Get<int>("save_every"), Seed = Get<long>("seed"),
+        };
+    }
+}

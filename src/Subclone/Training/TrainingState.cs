@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Subclone.Training;
+
+/// <summary>
+/// Where a run stands after a step, saved as trainer_state.json beside the weights and optimizer state. With
+/// them it is everything a resumed run needs to take the very same next step: the step (which fixes the learning
+/// rate), the sampler's generator state (which fixes the next windows), and the options and data it ran with.
+/// </summary>
+public sealed record TrainingState
+{
+    public const string FileName = "trainer_state.json";
+    public const int CurrentFormat = 1;
+
+    public required TrainingOptions Options { get; init; }
+    /// <summary>Optimizer steps taken.</summary>
+    public int Step { get; init; }
+    /// <summary>The batch sampler's generator state: the data position of random sampling.</summary>
+    public ulong SamplerState { get; init; }
+    public long TokensSeen { get; init; }
+    /// <summary>Training time across sessions, for the metrics' elapsed_s (never used to decide anything).</summary>
+    public double ElapsedSeconds { get; init; }
+    public double? InitialValLoss { get; init; }
+    public double? LastValLoss { get; init; }
+    public double? LastTrainLoss { get; init; }
+    /// <summary>The token cache's inputs and content hash: a resumed run must read the same tokens.</summary>
+    public IReadOnlyList<string> DataInputs { get; init; } = [];
+    public string? DataSha256 { get; init; }
+    public string? Tokenizer { get; init; }
+    /// <summary>Where the tokenizer came from (a model directory, a llama2.c file), for resuming without naming it again.</summary>
+    public string? TokenizerSource { get; init; }
+
+    public JsonObject ToJson() => new()
+    {
+        ["format"] = CurrentFormat,
+        ["step"] = Step,
+        ["sampler_state"] = SamplerState.ToString(),
+        ["tokens_seen"] = TokensSeen,
+        ["elapsed_s"] = ElapsedSeconds,
+        ["initial_val_loss"] = InitialValLoss,
+        ["last_val_loss"] = LastValLoss,
+        ["last_train_loss"] = LastTrainLoss,
+        ["options"] = Options.ToJson(),
+        ["data"] = new JsonObject
+        {
+            ["inputs"] = new JsonArray(DataInputs.Select(i => (JsonNode)i).ToArray()),
+            ["content_sha256"] = DataSha256,
+            ["tokenizer"] = Tokenizer,
+            ["tokenizer_source"] = TokenizerSource,
+        },
+    };
+
+    public string ToJsonString() => ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+
+    public static TrainingState Read(string path)
+    {
+        JsonObject json;
+        try { json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message.Split('.')[0]})"); }
+        T Get<T>(JsonNode? node, string name) => node is JsonValue v && v.TryGetValue(out T? value) && value is not null
+            ? value
+            : throw new InvalidDataException($"{path}: field '{name}' is missing or not a {typeof(T).Name}");
+        double? Optional(string name) => json[name] is null ? null : Get<double>(json[name], name);
+        if (Get<int>(json["format"], "format") != CurrentFormat) throw new InvalidDataException($"{path}: format {json["format"]} is not {CurrentFormat}");
+        var data = json["data"] as JsonObject ?? throw new InvalidDataException($"{path}: field 'data' is missing");
+        return new TrainingState
+        {
+            Options = TrainingOptions.FromJson(json["options"] as JsonObject ?? throw new InvalidDataException($"{path}: field 'options' is missing"), path),
+            Step = Get<int>(json["step"], "step"),
+            SamplerState = ulong.TryParse(Get<string>(json["sampler_state"], "sampler_state"), out ulong s) ? s : throw new InvalidDataException($"{path}: sampler_state is not a 64-bit number"),
+            TokensSeen = Get<long>(json["tokens_seen"], "tokens_seen"),
+            ElapsedSeconds = Get<double>(json["elapsed_s"], "elapsed_s"),
+            InitialValLoss = Optional("initial_val_loss"),
+            LastValLoss = Optional("last_val_loss"),
+            LastTrainLoss = Optional("last_train_loss"),
+            DataInputs = (data["inputs"] as JsonArray ?? []).Select(n => Get<string>(n, "data.inputs")).ToList(),
+            DataSha256 = (string?)data["content_sha256"],
+            Tokenizer = (string?)data["tokenizer"],
+            TokenizerSource = (string?)data["tokenizer_source"],
+        };
+    }
+}

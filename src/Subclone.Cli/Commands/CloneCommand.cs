@@ -62,8 +62,7 @@ public static class CloneCommand
                 if (r.GetValue(randomInit))
                 {
                     var shape2 = target.Apply(parent.Model.Config);
-                    TorchSharp.torch.manual_seed(r.GetValue(shape.Seed));
-                    child = Subclone.Models.TransformerModel.Create(shape2);
+                    child = Subclone.Models.TransformerModel.Create(shape2, r.GetValue(shape.Seed));
                     // A random child keeps no parent coordinates; the map records its shape only (first-k indices).
                     cloneMap = ClonePlanner.Plan(parent.Model.Config, shape2, null, options with { Selection = Selection.First }) with { Selection = "random-init" };
                 }

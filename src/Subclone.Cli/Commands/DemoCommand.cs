@@ -54,8 +54,7 @@ public static class DemoCommand
             Row("uniform", uniform.Child, uniform.Map.ResidualDims, watch.Elapsed);
 
             watch.Restart();
-            manual_seed(0);
-            var random = TransformerModel.Create(childConfig);
+            var random = TransformerModel.Create(childConfig, seed: 0);
             Row("random", random, subclone.Map.ResidualDims, watch.Elapsed);
 
             string outDir = r.GetValue(output)!;

@@ -106,8 +106,7 @@ public static class TrainCommand
                 {
                     if (!File.Exists(configPath)) throw new UserInputException($"--config {configPath}: no such file");
                     var modelConfig = ModelConfig.Load(configPath);
-                    TorchSharp.torch.manual_seed(options.Seed);
-                    model = TransformerModel.Create(modelConfig);
+                    model = TransformerModel.Create(modelConfig, options.Seed);
                     string configDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
                     tokenizerSource = Path.GetFullPath(tokenizerPath ?? configDir);
                     tok = TokenizerResolver.Load(tokenizerSource, model.Config.Vocab);

@@ -20,11 +20,10 @@ public sealed class BertModel : TransformerModel
         encoder = new BertEncoder(config);
         if (withPooler) pooler = new BertPooler(config);
         RegisterComponents();
-        Initialize();
+        InitializeWeights();
     }
 
-    /// <summary>HF's BERT init: N(0, initializer_range) weights, zero biases, unit LayerNorms.</summary>
-    void Initialize() => InitializeWeights(isNorm: name => name.Contains("LayerNorm"));
+    protected override bool IsNorm(string name) => name.Contains("LayerNorm");
 
     public override string? CanonicalName(string fileKey)
     {

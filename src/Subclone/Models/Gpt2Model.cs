@@ -19,14 +19,14 @@ public sealed class Gpt2Model : TransformerModel
         transformer = new Gpt2Transformer(config);
         if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.Hidden, config.Vocab, hasBias: false);
         RegisterComponents();
-        Initialize();
+        InitializeWeights();
     }
 
-    /// <summary>HF's GPT-2 init: N(0, 0.02) weights, zero biases, unit norms, and residual output projections
-    /// scaled by 1/√(2·n_layer) so the residual stream's variance does not grow with depth.</summary>
-    void Initialize() => InitializeWeights(
-        isNorm: name => name.Contains(".ln_"),
-        stdFor: name => name.EndsWith("c_proj.weight") ? Config.InitializerRange / Math.Sqrt(2.0 * Config.Layers) : Config.InitializerRange);
+    protected override bool IsNorm(string name) => name.Contains(".ln_");
+
+    /// <summary>GPT-2 scales residual output projections by 1/√(2·n_layer) so the residual stream's variance does not grow with depth.</summary>
+    protected override double InitStd(string name) =>
+        name.EndsWith("c_proj.weight") ? Config.InitializerRange / Math.Sqrt(2.0 * Config.Layers) : Config.InitializerRange;
 
     public override string? CanonicalName(string fileKey)
     {

@@ -19,11 +19,10 @@ public sealed class LlamaModel : TransformerModel
         model = new LlamaDecoder(config);
         if (!config.TieWordEmbeddings) lm_head = new LinearLayer(config.Hidden, config.Vocab, hasBias: false);
         RegisterComponents();
-        Initialize();
+        InitializeWeights();
     }
 
-    /// <summary>HF's Llama init: N(0, initializer_range) for linear and embedding weights, zero biases, unit norms.</summary>
-    void Initialize() => InitializeWeights(isNorm: name => name.EndsWith("norm.weight"));
+    protected override bool IsNorm(string name) => name.EndsWith("norm.weight");
 
     public override string? CanonicalName(string fileKey)
     {

@@ -20,13 +20,10 @@ public sealed class VitModel : TransformerModel
         vit = new VitBackbone(config);
         classifier = new LinearLayer(config.Hidden, config.Labels, hasBias: true);
         RegisterComponents();
-        Initialize();
+        InitializeWeights();
     }
 
-    /// <summary>HF's ViT init: N(0, initializer_range) for linear and conv weights, zero biases, unit norms.
-    /// HF draws cls_token and position_embeddings from a truncated normal (±2σ); a plain normal is close
-    /// enough for a starting point that training or a checkpoint overwrites.</summary>
-    void Initialize() => InitializeWeights(isNorm: name => name.Contains("layernorm"));
+    protected override bool IsNorm(string name) => name.Contains("layernorm");
 
     /// <summary>ViTModel checkpoints store the backbone without the "vit." prefix, and a pooler the
     /// classification model does not have; their classifier is still missing, and loading says so.</summary>

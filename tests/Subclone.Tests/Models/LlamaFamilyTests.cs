@@ -24,8 +24,7 @@ public class LlamaFamilyTests
     public void Family_members_have_HF_parameter_names_and_round_trip(string modelType, string architecture, bool qkvBias)
     {
         var config = Config(modelType);
-        manual_seed(1);
-        var model = TransformerModel.Create(config);
+        var model = TransformerModel.Create(config, seed: 1);
         var names = model.state_dict().Keys.ToHashSet();
 
         Assert.Equal(architecture, config.ArchitectureName);

@@ -29,9 +29,9 @@ public static class TinyModels
         ["label2id"] = new JsonObject { ["zero"] = 0, ["one"] = 1, ["two"] = 2 },
     };
 
-    public static TransformerModel Gpt2() => TransformerModel.Create(ModelConfig.Parse(Gpt2Config(), "tiny gpt2 config"));
+    public static TransformerModel Gpt2() => TransformerModel.Create(ModelConfig.Parse(Gpt2Config(), "tiny gpt2 config"), seed: 0);
 
-    public static TransformerModel Llama() => TransformerModel.Create(ModelConfig.Parse(LlamaConfig(), "tiny llama config"));
+    public static TransformerModel Llama() => TransformerModel.Create(ModelConfig.Parse(LlamaConfig(), "tiny llama config"), seed: 0);
 
-    public static TransformerModel Vit() => TransformerModel.Create(ModelConfig.Parse(VitConfig(), "tiny vit config"));
+    public static TransformerModel Vit() => TransformerModel.Create(ModelConfig.Parse(VitConfig(), "tiny vit config"), seed: 0);
 }

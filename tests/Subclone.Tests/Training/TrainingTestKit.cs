@@ -42,8 +42,7 @@ internal static class TrainingTestKit
 
     public static TransformerModel Gpt2(long seed)
     {
-        TorchSharp.torch.manual_seed(seed);
-        return TransformerModel.Create(ModelConfig.Parse(Gpt2Config(), "tiny training gpt2"));
+        return TransformerModel.Create(ModelConfig.Parse(Gpt2Config(), "tiny training gpt2"), seed);
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(ImportCommand.Create(io));
         root.Subcommands.Add(RankCommand.Create(io));
         root.Subcommands.Add(CloneCommand.Create(io));
+        root.Subcommands.Add(CompareCommand.Create(io));
         root.Subcommands.Add(TrainCommand.Create(io));
         root.Subcommands.Add(EvalCommand.Create(io));
         var parse = root.Parse(args);

@@ -115,7 +115,7 @@ public static class TrainCommand
                 else
                 {
                     if (Path.GetFullPath(modelSpec!) == outDir) throw new UserInputException($"--out is the model being trained; pass --resume to continue a run, or another --out");
-                    var source = ModelSource.Load(modelSpec!);
+                    var source = io.LoadModel(r, modelSpec!);
                     model = source.Model;
                     tokenizerSource = Path.GetFullPath(tokenizerPath ?? modelSpec!);
                     tok = tokenizerPath is not null ? TokenizerResolver.Load(tokenizerPath, model.Config.Vocab)

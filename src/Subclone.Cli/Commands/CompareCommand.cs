@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Subclone.Data;
+using Subclone.Reports;
+using Subclone.Training;
+
+namespace Subclone.Cli.Commands;
+
+/// <summary>
+/// subclone compare PARENT --data PATH (shape) --steps N --out DIR: the paper's experiment. The same-shaped
+/// child is built by subcloning and by the baselines, each trained for the same steps on the same batches with
+/// its paper preset; metrics.csv, loss.png and summary.json say how much sooner each reaches random's final loss.
+/// </summary>
+public static class CompareCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var parentArg = new Argument<string>("PARENT") { Description = "Decoder parent: HF directory or llama2.c .bin" };
+        var data = new Option<string[]>("--data") { Description = "Training text: files or folders of .txt/.jsonl (default: the .NET SDK's XML API docs)", AllowMultipleArgumentsPerToken = true };
+        var output = new Option<string>("--out") { Description = "Directory for metrics.csv, loss.png, summary.json and each child's run", Required = true };
+        var inits = new Option<string>("--inits") { Description = "Comma-separated: subclone, subclone-noscale, uniform, first, random", DefaultValueFactory = _ => "subclone,uniform,random" };
+        var d = new TrainingOptions();
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps for every child", DefaultValueFactory = _ => 500 };
+        var batch = new Option<int>("--batch") { Description = "Sequences per step", DefaultValueFactory = _ => d.BatchSize };
+        var seq = new Option<int>("--seq") { Description = "Tokens per sequence", DefaultValueFactory = _ => 128 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Evaluate every N steps", DefaultValueFactory = _ => 25 };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "Batches in the fixed validation set", DefaultValueFactory = _ => 8 };
+        var warmup = new Option<int?>("--warmup") { Description = "Warmup steps (default: 10% of --steps, at most 100)" };
+        var subcloneLr = new Option<double?>("--subclone-lr") { Description = "Learning rate for weight-inheriting children (paper: 1e-4)" };
+        var subcloneWd = new Option<double?>("--subclone-wd") { Description = "Weight decay for weight-inheriting children (paper: 0.001)" };
+        var randomLr = new Option<double?>("--random-lr") { Description = "Learning rate for the random child (paper class: 1e-3)" };
+        var randomWd = new Option<double?>("--random-wd") { Description = "Weight decay for the random child (paper: 0.1)" };
+        var cache = new Option<string?>("--cache") { Description = "Token cache directory" };
+        var force = new Option<bool>("--force") { Description = "Replace --out if it exists" };
+        var json = new Option<bool>("--json") { Description = "Print summary.json" };
+        var shape = new CloneOptionsBinder();
+        var command = new Command("compare", "Train the same child from subcloned, baseline and random starts and measure the speed-up")
+        {
+            parentArg, data, output, inits, steps, batch, seq, evalEvery, evalBatches, warmup, subcloneLr, subcloneWd, randomLr, randomWd, cache, force, json,
+        };
+        shape.AddTo(command);
+        command.SetAction(r => io.Guard(() =>
+        {
+            bool quiet = r.GetValue(json);
+            var status = Progress.Status(io, quiet);
+            string outDir = Path.GetFullPath(r.GetValue(output)!);
+            if (Directory.Exists(outDir) && !r.GetValue(force)) throw new UserInputException($"{outDir} already exists (pass --force to replace it)");
+            var parent = io.LoadModel(r, r.GetValue(parentArg)!);
+            var target = shape.Target(r, parent.Model.Config);
+            target.Apply(parent.Model.Config);  // an impossible shape fails before any work
+            var initList = r.GetValue(inits)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ChildInits.Parse).Distinct().ToList();
+            if (initList.Count == 0) throw new UserInputException("--inits names no init");
+            var tokenizer = parent.Tokenizer ?? throw new UserInputException($"{parent.Origin} has no tokenizer to read the training text with");
+
+            var presets = new Dictionary<ChildInit, (double, double)>();
+            foreach (var init in initList)
+            {
+                var (lr, wd) = ChildInits.PaperPreset(init);
+                presets[init] = init == ChildInit.Random
+                    ? (r.GetValue(randomLr) ?? lr, r.GetValue(randomWd) ?? wd)
+                    : (r.GetValue(subcloneLr) ?? lr, r.GetValue(subcloneWd) ?? wd);
+            }
+            var training = new TrainingOptions
+            {
+                Steps = r.GetValue(steps), BatchSize = r.GetValue(batch), SequenceLength = r.GetValue(seq),
+                EvalEvery = r.GetValue(evalEvery), EvalBatches = r.GetValue(evalBatches), WarmupSteps = r.GetValue(warmup),
+                Seed = r.GetValue(shape.Seed), SaveEvery = 0,
+            };
+            training.Validate();
+
+            IReadOnlyList<string> dataPaths = r.GetValue(data) ?? [];
+            status($"reading {(dataPaths.Count == 0 ? "the default corpus" : string.Join(", ", dataPaths))}");
+            using var tokens = TokenCache.Open(dataPaths, tokenizer, r.GetValue(cache), status: status);
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+
+            var plan = new ComparisonPlan { Target = target, Inits = initList, Training = training, Cloning = shape.Options(r), Presets = presets };
+            var result = Comparison.Run(parent, tokens, plan, outDir, status, (name, run) =>
+                Progress.RunWithStatus(io, quiet, training.Steps, 0, report =>
+                    run(new StepReporter(row => report(row.Step, Describe(name, row, training.Steps))))));
+            ComparisonReport.Write(result, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {result.ChildShape}");
+
+            var summary = result.ToJson();
+            if (quiet) { io.WriteJson(summary); return 0; }
+            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{result.ChildShape}, {training.Steps} steps"))
+                .AddColumn("init").AddColumn("lr / wd").AddColumn("loss at init").AddColumn("final loss").AddColumn("steps to random's final").AddColumn("speed-up");
+            foreach (var (name, node) in summary["inits"]!.AsObject())
+                table.AddRow(name, $"{node!["lr"]} / {node["wd"]}", $"{node["init_loss"]}", $"{node["final_loss"]}",
+                    $"{node["steps_to_random_final"]?.ToString() ?? "not reached"}", $"{node["speedup_vs_random"]?.ToString() ?? "-"}");
+            var console = InfoCommand.Console(io);
+            console.Write(table);
+            console.MarkupLine($"Wrote [bold]{Markup.Escape(outDir)}[/]: metrics.csv, loss.png, summary.json, and each child's run.");
+            return 0;
+        }));
+        return command;
+    }
+
+    static string Describe(string init, StepMetrics row, int total)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string text = $"{init}: step {row.Step}/{total}";
+        if (row.TrainLoss is double loss) text += string.Format(c, " loss {0:F3}", loss);
+        if (row.ValLoss is double val) text += string.Format(c, " val {0:F3}", val);
+        return text;
+    }
+
+    sealed class StepReporter(Action<StepMetrics> report) : IProgress<StepMetrics>
+    {
+        public void Report(StepMetrics value) => report(value);
+    }
+}

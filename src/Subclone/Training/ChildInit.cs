@@ -1,0 +1,45 @@
+namespace Subclone.Training;
+
+/// <summary>How a compared child starts, and the optimiser preset each start wants.</summary>
+public enum ChildInit
+{
+    /// <summary>Weight subcloning (the paper).</summary>
+    Subclone,
+    /// <summary>Subcloning without the √(n/n') scaling (ablation).</summary>
+    SubcloneNoScale,
+    /// <summary>Evenly spaced indices and the first L' blocks: Weight Selection (Xu et al., 2024).</summary>
+    Uniform,
+    /// <summary>The first k indices of everything.</summary>
+    First,
+    /// <summary>Hugging Face's random initialisation.</summary>
+    Random,
+}
+
+public static class ChildInits
+{
+    public static string Name(ChildInit init) => init switch
+    {
+        ChildInit.Subclone => "subclone",
+        ChildInit.SubcloneNoScale => "subclone-noscale",
+        ChildInit.Uniform => "uniform",
+        ChildInit.First => "first",
+        ChildInit.Random => "random",
+        _ => throw new ArgumentOutOfRangeException(nameof(init)),
+    };
+
+    public static ChildInit Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "subclone" => ChildInit.Subclone,
+        "subclone-noscale" => ChildInit.SubcloneNoScale,
+        "uniform" => ChildInit.Uniform,
+        "first" => ChildInit.First,
+        "random" => ChildInit.Random,
+        var other => throw new UserInputException($"--inits: unknown init '{other}' (subclone, subclone-noscale, uniform, first, random)"),
+    };
+
+    /// <summary>Children that inherit weights start close to a good solution and want a small step and little
+    /// decay; a random child needs a large step and strong decay. The paper's GPT-2 presets: LR 1e-4, WD 0.001
+    /// (subcloned) vs LR 1e-3-class, WD 0.1 (random).</summary>
+    public static (double LearningRate, double WeightDecay) PaperPreset(ChildInit init) =>
+        init == ChildInit.Random ? (1e-3, 0.1) : (1e-4, 0.001);
+}

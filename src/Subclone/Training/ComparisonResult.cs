@@ -1,0 +1,50 @@
+using System.Text.Json.Nodes;
+
+namespace Subclone.Training;
+
+/// <summary>One init's run in a comparison: its evaluation curve and the headline numbers.</summary>
+public sealed record ComparisonRun(string Init, long Parameters, double LearningRate, double WeightDecay, List<StepMetrics> History)
+{
+    public double InitialLoss => History.First(h => h.ValLoss is not null).ValLoss!.Value;
+    public double FinalLoss => History.Last(h => h.ValLoss is not null).ValLoss!.Value;
+
+    /// <summary>The first evaluated step whose validation loss is at or below <paramref name="target"/>, or null.</summary>
+    public int? FirstStepReaching(double target) => History.FirstOrDefault(h => h.ValLoss is double v && v <= target)?.Step;
+}
+
+/// <summary>
+/// The comparison's summary: each init's start and end loss, and how many steps it took to reach the random
+/// child's final validation loss, as a speed-up over random (the paper's headline is ~4×).
+/// </summary>
+public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, string Parent, string ChildShape)
+{
+    public JsonObject ToJson()
+    {
+        var random = Runs.FirstOrDefault(r => r.Init == "random");
+        double? target = random?.FinalLoss;
+        var inits = new JsonObject();
+        foreach (var run in Runs)
+        {
+            int? reached = target is double t ? run.FirstStepReaching(t) : null;
+            inits[run.Init] = new JsonObject
+            {
+                ["params"] = run.Parameters,
+                ["lr"] = run.LearningRate,
+                ["wd"] = run.WeightDecay,
+                ["init_loss"] = Math.Round(run.InitialLoss, 4),
+                ["final_loss"] = Math.Round(run.FinalLoss, 4),
+                ["steps_to_random_final"] = reached,
+                // Steps random needed over steps this init needed: >1 means faster than random.
+                ["speedup_vs_random"] = reached is int s && random is not null ? Math.Round((double)random.FirstStepReaching(target!.Value)!.Value / Math.Max(s, 1), 2) : null,
+            };
+        }
+        return new JsonObject
+        {
+            ["parent"] = Parent,
+            ["child"] = ChildShape,
+            ["steps"] = Steps,
+            ["target_loss"] = target is double v ? Math.Round(v, 4) : null,
+            ["inits"] = inits,
+        };
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Subclone.Tests.Cli;
+using Subclone.Tests.Support;
+using Subclone.Training;
+
+namespace Subclone.Tests.Training;
+
+public class CompareTests
+{
+    [SharedFact]
+    public void Compare_trains_every_init_on_the_same_schedule_and_writes_csv_plot_and_summary()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("compare", SharedData.Fixture("hf-tiny-random-gpt2"), "--data", SharedData.Data("tinystories/tinystories_valid_prefix.txt"),
+            "--out", dir["cmp"], "--cache", dir["cache"], "--hidden", "16", "--heads", "2", "--ffn", "18", "--layers", "3",
+            "--inits", "subclone,uniform,random", "--steps", "12", "--batch", "4", "--seq", "32", "--eval-every", "4", "--eval-batches", "2",
+            "--subclone-lr", "3e-4", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+
+        var summary = JsonNode.Parse(result.Out)!;
+        var inits = summary["inits"]!.AsObject();
+        Assert.Equal(["subclone", "uniform", "random"], inits.Select(kv => kv.Key));
+        Assert.Equal(3e-4, (double)inits["subclone"]!["lr"]!);        // overridden
+        Assert.Equal(0.001, (double)inits["uniform"]!["wd"]!);        // paper preset for weight-inheriting children
+        Assert.Equal(1e-3, (double)inits["random"]!["lr"]!);          // paper preset for random init
+        Assert.Equal(12, (int)inits["random"]!["steps_to_random_final"]!);  // random reaches its own final loss at the end
+        Assert.Equal((double)summary["target_loss"]!, (double)inits["random"]!["final_loss"]!);
+        Assert.All(inits, kv => Assert.Equal((long)inits["random"]!["params"]!, (long)kv.Value!["params"]!));
+
+        var rows = File.ReadAllLines(dir["cmp/metrics.csv"]).Skip(1).Select(l => l.Split(',')).Where(c => c[4] != "").ToList();
+        // Every init is evaluated at steps 0, 4, 8, 12.
+        foreach (string init in new[] { "subclone", "uniform", "random" })
+            Assert.Equal([0, 4, 8, 12], rows.Where(c => c[0] == init).Select(c => int.Parse(c[1])));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(dir["cmp/loss.png"])[..4]);
+        Assert.True(File.Exists(dir["cmp/subclone/config.json"]), "each child's run directory is an HF model");
+    }
+
+    [Fact]
+    public void Speedup_is_random_steps_over_the_inits_steps_to_random_final_loss()
+    {
+        static StepMetrics Eval(int step, double loss) => new(step, 0, null, loss, null, 0, 0, 0);
+        var random = new ComparisonRun("random", 10, 1e-3, 0.1, [Eval(0, 6), Eval(100, 5), Eval(200, 4.5), Eval(400, 4.0)]);
+        var subclone = new ComparisonRun("subclone", 10, 1e-4, 0.001, [Eval(0, 5), Eval(100, 3.9), Eval(200, 3.5), Eval(400, 3.2)]);
+        var slow = new ComparisonRun("uniform", 10, 1e-4, 0.001, [Eval(0, 7), Eval(100, 6), Eval(200, 5), Eval(400, 4.4)]);
+
+        var json = new ComparisonResult([subclone, slow, random], 400, "parent", "child").ToJson();
+
+        Assert.Equal(4.0, (double)json["target_loss"]!);
+        Assert.Equal(100, (int)json["inits"]!["subclone"]!["steps_to_random_final"]!);
+        Assert.Equal(4.0, (double)json["inits"]!["subclone"]!["speedup_vs_random"]!);
+        Assert.Null(json["inits"]!["uniform"]!["steps_to_random_final"]);
+        Assert.Equal(1.0, (double)json["inits"]!["random"]!["speedup_vs_random"]!);
+    }
+}

@@ -1,16 +1,22 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
+using Subclone.Checkpoints.Hub;
 
 namespace Subclone.Cli;
 
-/// <summary>The command's output streams, and the one place user errors become a line on stderr and exit code 2.</summary>
-public sealed class CliIo(TextWriter stdout, TextWriter stderr)
+/// <summary>The command's output streams and Hub settings, and the one place user errors become a line on stderr and exit code 2.</summary>
+public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub = null)
 {
     public const int UserError = 2;
 
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
+
+    readonly Lazy<HubSettings> _hub = new(() => hub ?? HubSettings.FromEnvironment());
+
+    /// <summary>Where Hub ids are downloaded from and cached: the environment's settings unless a test passed its own.</summary>
+    public HubSettings Hub => _hub.Value;
 
     static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 

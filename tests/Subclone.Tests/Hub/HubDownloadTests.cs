@@ -223,6 +223,18 @@ public sealed class HubDownloadTests : IDisposable
         Assert.Equal(repo.Files["model.safetensors"], File.ReadAllBytes(Path.Combine(snapshot, "model.safetensors")));
     }
 
+    [Fact]
+    public void A_cache_that_cannot_be_written_is_a_one_line_error()
+    {
+        AddGpt2();
+        Directory.CreateDirectory(Cache);
+        // A file where the lock folder belongs: creating the lock cannot succeed and must not be waited on.
+        File.WriteAllText(Path.Combine(Cache, ".locks"), "");
+
+        var e = Assert.Throws<CheckpointException>(() => HubDownloader.Resolve(Id("tiny-org/tiny-gpt2"), _hub.Settings(Cache)));
+        Assert.StartsWith($"tiny-org/tiny-gpt2: cannot write to the Hugging Face cache at {Cache} (", e.Message);
+    }
+
     sealed class ListProgress(List<HubDownloadProgress> reports) : IProgress<HubDownloadProgress>
     {
         public void Report(HubDownloadProgress value)

@@ -153,12 +153,18 @@ internal sealed partial class HubClient : IDisposable
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException) when (File.Exists(path))
+            catch (IOException e) when (IsHeldByAnother(e))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
             }
         }
     }
+
+    // .NET reports a lock held elsewhere as an IOException whose HResult is flock's errno on Unix (EWOULDBLOCK: 11 on
+    // Linux, 35 on macOS) and ERROR_SHARING_VIOLATION / ERROR_LOCK_VIOLATION on Windows. Other I/O errors must not be waited on.
+    static bool IsHeldByAnother(IOException e) => e.GetType() == typeof(IOException)
+        && (OperatingSystem.IsWindows() ? e.HResult is unchecked((int)0x80070020) or unchecked((int)0x80070021)
+            : e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11));
 
     async Task DownloadAttemptAsync(string file, HubModelId id, HubFileMetadata meta, FileStream output, IProgress<HubDownloadProgress>? progress, CancellationToken ct)
     {

@@ -38,6 +38,18 @@ public static class HubDownloader
                 : $"the cached snapshot {known} lacks {missing} and HF_HUB_OFFLINE is set");
         }
 
+        try
+        {
+            return await DownloadAsync(id, settings, cache, progress, ct);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException(id.ToString(), $"cannot write to the Hugging Face cache at {settings.CacheDirectory} ({e.Message})");
+        }
+    }
+
+    static async Task<string> DownloadAsync(HubModelId id, HubSettings settings, HubCache cache, IProgress<HubDownloadProgress>? progress, CancellationToken ct)
+    {
         using var client = new HubClient(settings);
         var config = await client.HeadAsync(id, id.Revision, HfCheckpoint.ConfigFile, ct);
         if (!config.Exists)

@@ -38,12 +38,15 @@ public static class Progress
         if (quiet) return work(new SyncProgress<HubDownloadProgress>(_ => { }));
         if (!console.Profile.Capabilities.Interactive)
         {
-            io.Error.WriteLine(label);
             var announced = new HashSet<string>();
             return work(new SyncProgress<HubDownloadProgress>(p =>
             {
                 lock (announced)
+                {
+                    // The label waits for the first file, so a download that fails at once prints only its error.
+                    if (announced.Count == 0) io.Error.WriteLine(label);
                     if (announced.Add(p.File)) io.Error.WriteLine(p.Total is long total ? $"  {p.File} ({FormatBytes(total)})" : $"  {p.File}");
+                }
             }));
         }
         T result = default!;

@@ -55,7 +55,7 @@ public sealed class HubCliTests : IDisposable
     [Fact]
     public void An_unknown_hub_id_is_one_line_and_exit_code_2()
     {
-        var (code, stdout, stderr) = Run("info", "nobody/nothing", "--json");
+        var (code, stdout, stderr) = Run("info", "nobody/nothing");
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         Assert.Equal("subclone: error: nobody/nothing: no such model or revision on the Hub (nor a local path)", stderr.TrimEnd());

@@ -7,7 +7,7 @@
 // that flag on the output copy lets the library load on older distributions.
 //
 // This file is compiled twice: by MSBuild's RoslynCodeTaskFactory as an inline task (see
-// Directory.Build.targets) and by the test project (with SUBCLONE_TESTS defined) to test the parser.
+// build/TorchSharpGlibcxx.targets, also packed for library users) and by the test project (with SUBCLONE_TESTS defined) to test the parser.
 using System;
 using System.IO;
 using System.Text;

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
+using Subclone.Checkpoints.Hub;
 
 namespace Subclone.Cli;
 
-/// <summary>The command's output streams, and the one place user errors become a line on stderr and exit code 2.</summary>
-public sealed class CliIo(TextWriter stdout, TextWriter stderr)
+/// <summary>The command's output streams and Hub settings, and the one place user errors become a line on stderr and exit code 2.</summary>
+public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub = null)
 {
     public const int UserError = 2;
 
@@ -19,10 +20,16 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr)
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
 
-    /// <summary>Loads MODEL as every command does, honouring --allow-nan and printing its warnings.</summary>
-    public ModelSource LoadModel(System.CommandLine.ParseResult r, string spec)
+    readonly Lazy<HubSettings> _hub = new(() => hub ?? HubSettings.FromEnvironment());
+
+    /// <summary>Where Hub ids are downloaded from and cached: the environment's settings unless a test passed its own.</summary>
+    public HubSettings Hub => _hub.Value;
+
+    /// <summary>Loads MODEL as every command does: Hub ids downloaded (with progress unless quiet), --allow-nan
+    /// honoured and its warnings printed.</summary>
+    public ModelSource LoadModel(System.CommandLine.ParseResult r, string spec, bool quiet = false)
     {
-        var source = ModelSource.Load(spec, r.GetValue(AllowNan));
+        var source = ModelArgument.Load(this, spec, quiet, r.GetValue(AllowNan));
         foreach (var warning in source.Warnings) Error.WriteLine($"subclone: warning: {warning}");
         return source;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Subclone.Checkpoints.Hub;
 using Subclone.Cli.Commands;
 
 namespace Subclone.Cli;
@@ -7,11 +8,11 @@ public static class Program
 {
     public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
 
-    /// <summary>Runs one command line; tests call this in-process with their own writers.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Runs one command line; tests call this in-process with their own writers (and Hub settings, instead of the environment's).</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, HubSettings? hub = null)
     {
         var root = new RootCommand("Subclone: make a smaller transformer from a larger pretrained one by weight subcloning, then train it.");
-        var io = new CliIo(stdout, stderr);
+        var io = new CliIo(stdout, stderr, hub);
         root.Options.Add(io.AllowNan);
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(InfoCommand.Create(io));

@@ -1,4 +1,5 @@
 using Spectre.Console;
+using Subclone.Checkpoints.Hub;
 
 namespace Subclone.Cli;
 
@@ -22,7 +23,7 @@ public static class Progress
             .Start(ctx =>
             {
                 var task = ctx.AddTask(label, maxValue: total);
-                result = work(new SyncProgress(p => task.Value = p.Done));
+                result = work(new SyncProgress<(int Done, int Total)>(p => task.Value = p.Done));
             });
         return result;
     }
@@ -56,11 +57,60 @@ public static class Progress
         return result;
     }
 
+    /// <summary>
+    /// Runs a Hub download with a bar per file (bytes, speed, time left); when not interactive, one line per file as it
+    /// starts. Reports arrive from the download's threads; Spectre's tasks are safe to update from any of them.
+    /// </summary>
+    public static T Downloads<T>(CliIo io, bool quiet, string label, Func<IProgress<HubDownloadProgress>, T> work)
+    {
+        var console = ErrorConsole(io);
+        if (quiet) return work(new SyncProgress<HubDownloadProgress>(_ => { }));
+        if (!console.Profile.Capabilities.Interactive)
+        {
+            var announced = new HashSet<string>();
+            return work(new SyncProgress<HubDownloadProgress>(p =>
+            {
+                lock (announced)
+                {
+                    // The label waits for the first file, so a download that fails at once prints only its error.
+                    if (announced.Count == 0) io.Error.WriteLine(label);
+                    if (announced.Add(p.File)) io.Error.WriteLine(p.Total is long total ? $"  {p.File} ({FormatBytes(total)})" : $"  {p.File}");
+                }
+            }));
+        }
+        T result = default!;
+        console.Progress().AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = new Dictionary<string, ProgressTask>();
+                result = work(new SyncProgress<HubDownloadProgress>(p =>
+                {
+                    ProgressTask task;
+                    lock (tasks)
+                        if (!tasks.TryGetValue(p.File, out task!))
+                            tasks[p.File] = task = ctx.AddTask(Markup.Escape(p.File), maxValue: Math.Max(1, p.Total ?? 1));
+                    if (p.Total is null) task.IsIndeterminate = true;
+                    task.Value = p.Total is null ? 0 : p.Downloaded;
+                }));
+            });
+        return result;
+    }
+
+    static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
+        _ => $"{bytes} B",
+    };
+
     /// <summary>A one-line status writer (silent with --json).</summary>
     public static Action<string> Status(CliIo io, bool quiet) => message => { if (!quiet) io.Error.WriteLine(message); };
 
-    sealed class SyncProgress(Action<(int Done, int Total)> report) : IProgress<(int Done, int Total)>
+    /// <summary>Reports at once on the reporting thread (Progress&lt;T&gt; would post them later, out of order).</summary>
+    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
-        public void Report((int Done, int Total) value) => report(value);
+        public void Report(T value) => report(value);
     }
 }

@@ -14,7 +14,7 @@ public static class CloneCommand
 {
     public static Command Create(CliIo io)
     {
-        var parentArg = new Argument<string>("PARENT") { Description = "Parent model: HF directory, llama2.c .bin, or 'minilm'" };
+        var parentArg = new Argument<string>("PARENT") { Description = "Parent model: HF directory, Hub id (org/name[@revision]), llama2.c .bin, or 'minilm'" };
         var output = new Option<string>("--out") { Description = "Directory to write the child to", Required = true };
         var calib = new Option<string[]>("--calib") { Description = "Calibration text: files or folders of .txt/.jsonl (default: the .NET SDK's XML API docs)", AllowMultipleArgumentsPerToken = true };
         var samples = new Option<int>("--calib-samples") { Description = "Calibration windows (decoders) or sentences (encoders)", DefaultValueFactory = _ => 64 };
@@ -32,7 +32,7 @@ public static class CloneCommand
             string outDir = r.GetValue(output)!;
             if (Directory.Exists(outDir) && !r.GetValue(force)) throw new UserInputException($"{outDir} already exists (pass --force to replace it)");
             var watch = Stopwatch.StartNew();
-            var parent = io.LoadModel(r, r.GetValue(parentArg)!);
+            var parent = io.LoadModel(r, r.GetValue(parentArg)!, r.GetValue(json));
             var storeDtype = r.GetValue(dtype) is string d ? SafeTensorsDtype.FromTorchName(d) : parent.StoredDtype;
             var status = Progress.Status(io, r.GetValue(json));
 

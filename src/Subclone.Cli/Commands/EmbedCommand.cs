@@ -12,13 +12,13 @@ public static class EmbedCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new Argument<string>("MODEL") { Description = "A BERT model: HF directory with vocab.txt, or 'minilm'" };
+        var model = new Argument<string>("MODEL") { Description = "A BERT model: HF directory with vocab.txt, a Hub id (org/name[@revision]), or 'minilm'" };
         var text = new Option<string>("--text") { Description = "The sentence to embed", Required = true };
         var json = new Option<bool>("--json") { Description = "Print {\"dims\":N,\"embedding\":[...]}" };
         var command = new Command("embed", "Sentence embedding with a BERT encoder (mean pooling, normalised)") { model, text, json };
         command.SetAction(r => io.Guard(() =>
         {
-            var source = io.LoadModel(r, r.GetValue(model)!);
+            var source = io.LoadModel(r, r.GetValue(model)!, r.GetValue(json));
             if (source.Model.Config.IsDecoder) throw new UserInputException($"{source.Origin} is a decoder; embed needs a BERT encoder");
             if (source.Tokenizer is not IEncoderTokenizer tokenizer) throw new UserInputException($"{source.Origin} has no vocab.txt to tokenise with");
             var batch = Subclone.Data.CalibrationSampler.EncoderBatches([r.GetValue(text)!], tokenizer.EncodeForModel, source.Model.Config.MaxPositions, 1)[0];

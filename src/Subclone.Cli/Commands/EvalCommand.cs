@@ -29,7 +29,7 @@ public static class EvalCommand
         command.SetAction(r => io.Guard(() =>
         {
             string spec = r.GetValue(modelArg)!;
-            var source = ModelSource.Load(spec);
+            var source = io.LoadModel(r, spec);
             var config = source.Model.Config;
             if (!config.IsDecoder) throw new UserInputException($"{spec} is an encoder; eval measures next-token loss of decoders");
 

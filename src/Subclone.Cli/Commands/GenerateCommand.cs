@@ -10,7 +10,7 @@ public static class GenerateCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new Argument<string>("MODEL") { Description = "A decoder model: Hugging Face directory or llama2.c .bin" };
+        var model = new Argument<string>("MODEL") { Description = "A decoder model: Hugging Face directory, Hub id (org/name[@revision]) or llama2.c .bin" };
         var prompt = new Option<string?>("--prompt") { Description = "Prompt text (tokenised with the model's tokenizer)" };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt token ids, comma-separated" };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 64 };
@@ -22,7 +22,7 @@ public static class GenerateCommand
         var command = new Command("generate", "Generate text with a decoder model") { model, prompt, promptIds, maxNew, greedy, temperature, topK, seed, json };
         command.SetAction(r => io.Guard(() =>
         {
-            var source = io.LoadModel(r, r.GetValue(model)!);
+            var source = io.LoadModel(r, r.GetValue(model)!, r.GetValue(json));
             var tokenizer = source.Tokenizer;
             List<int> ids;
             if (r.GetValue(promptIds) is string idText)

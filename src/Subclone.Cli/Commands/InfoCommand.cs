@@ -10,12 +10,12 @@ public static class InfoCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new Argument<string>("MODEL") { Description = "A Hugging Face model directory, a llama2.c .bin file, or 'minilm' (the embedded all-MiniLM-L6-v2)" };
+        var model = new Argument<string>("MODEL") { Description = "A Hugging Face model directory, a Hub id (org/name[@revision], downloaded to the Hugging Face cache), a llama2.c .bin file, or 'minilm' (the embedded all-MiniLM-L6-v2)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var command = new Command("info", "Show a model's architecture, widths, heads, layers, FFN, vocabulary, parameter count and dtype") { model, json };
         command.SetAction(r => io.Guard(() =>
         {
-            var loaded = io.LoadModel(r, r.GetValue(model)!);
+            var loaded = io.LoadModel(r, r.GetValue(model)!, r.GetValue(json));
             var c = loaded.Model.Config;
             var info = new JsonObject
             {

@@ -9,7 +9,7 @@ public static class RankCommand
 {
     public static Command Create(CliIo io)
     {
-        var parentArg = new Argument<string>("PARENT") { Description = "Parent model: HF directory, llama2.c .bin, or 'minilm'" };
+        var parentArg = new Argument<string>("PARENT") { Description = "Parent model: HF directory, Hub id (org/name[@revision]), llama2.c .bin, or 'minilm'" };
         var output = new Option<string>("--out") { Description = "importance.json to write (a .png heat map is written beside it)", Required = true };
         var calib = new Option<string[]>("--calib") { Description = "Calibration text files or folders (default: the .NET SDK's XML API docs)", AllowMultipleArgumentsPerToken = true };
         var samples = new Option<int>("--calib-samples") { DefaultValueFactory = _ => 64, Description = "Calibration windows or sentences" };
@@ -18,7 +18,7 @@ public static class RankCommand
         var command = new Command("rank", "Measure residual-dim, head, FFN-neuron and block importance on calibration data") { parentArg, output, calib, samples, length, seed };
         command.SetAction(r => io.Guard(() =>
         {
-            var parent = io.LoadModel(r, r.GetValue(parentArg)!);
+            var parent = io.LoadModel(r, r.GetValue(parentArg)!, quiet: false);
             var data = CalibrationData.Prepare(parent, r.GetValue(calib) ?? [], r.GetValue(samples), r.GetValue(length), r.GetValue(seed));
             var scores = Progress.Run(io, false, "calibration", data.Calibration.Count,
                 p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(seed), p));

@@ -60,14 +60,11 @@ public static class HfCheckpoint
         if (!File.Exists(index))
             throw new CheckpointException(directory, "has neither model.safetensors nor model.safetensors.index.json (PyTorch .bin checkpoints are not supported)");
 
-        var shardNames = ReadIndex(index).Values.Distinct().Order(StringComparer.Ordinal).ToList();
         var files = new List<SafeTensorsFile>();
         try
         {
-            foreach (var shard in shardNames)
+            foreach (var shard in ShardNames(index))
             {
-                if (shard.Contains('/') || shard.Contains('\\') || shard.StartsWith('.'))
-                    throw new CheckpointException(index, $"shard name '{shard}' is not a plain file name");
                 string path = Path.Combine(directory, shard);
                 if (!File.Exists(path)) throw new CheckpointException(index, $"lists shard '{shard}', which does not exist");
                 files.Add(SafeTensorsFile.Open(path));
@@ -79,6 +76,16 @@ public static class HfCheckpoint
             foreach (var f in files) f.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The distinct shard files an index lists, in order; each must be a plain file name beside the index.</summary>
+    public static IReadOnlyList<string> ShardNames(string indexPath)
+    {
+        var shards = ReadIndex(indexPath).Values.Distinct().Order(StringComparer.Ordinal).ToList();
+        foreach (var shard in shards)
+            if (shard.Contains('/') || shard.Contains('\\') || shard.StartsWith('.'))
+                throw new CheckpointException(indexPath, $"shard name '{shard}' is not a plain file name");
+        return shards;
     }
 
     static Dictionary<string, string> ReadIndex(string indexPath)

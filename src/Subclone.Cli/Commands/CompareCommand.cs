@@ -32,12 +32,13 @@ public static class CompareCommand
         var randomLr = new Option<double?>("--random-lr") { Description = "Learning rate for the random child (paper class: 1e-3)" };
         var randomWd = new Option<double?>("--random-wd") { Description = "Weight decay for the random child (paper: 0.1)" };
         var cache = new Option<string?>("--cache") { Description = "Token cache directory" };
+        var tokenizerOption = new Option<string?>("--tokenizer") { Description = "Tokenizer for the text (default: the parent's): directory, llama2.c .bin, SentencePiece .model" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists" };
         var json = new Option<bool>("--json") { Description = "Print summary.json" };
         var shape = new CloneOptionsBinder();
         var command = new Command("compare", "Train the same child from subcloned, baseline and random starts and measure the speed-up")
         {
-            parentArg, data, output, inits, steps, batch, seq, evalEvery, evalBatches, warmup, subcloneLr, subcloneWd, randomLr, randomWd, cache, force, json,
+            parentArg, data, output, inits, steps, batch, seq, evalEvery, evalBatches, warmup, subcloneLr, subcloneWd, randomLr, randomWd, cache, tokenizerOption, force, json,
         };
         shape.AddTo(command);
         command.SetAction(r => io.Guard(() =>
@@ -51,7 +52,9 @@ public static class CompareCommand
             target.Apply(parent.Model.Config);  // an impossible shape fails before any work
             var initList = r.GetValue(inits)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ChildInits.Parse).Distinct().ToList();
             if (initList.Count == 0) throw new UserInputException("--inits names no init");
-            var tokenizer = parent.Tokenizer ?? throw new UserInputException($"{parent.Origin} has no tokenizer to read the training text with");
+            var tokenizer = r.GetValue(tokenizerOption) is string tokenizerPath
+                ? TokenizerResolver.CheckFits(TokenizerResolver.Load(tokenizerPath, parent.Model.Config.Vocab), parent.Model.Config, tokenizerPath)
+                : parent.Tokenizer ?? throw new UserInputException($"{parent.Origin} has no tokenizer to read the training text with; pass --tokenizer");
 
             var presets = new Dictionary<ChildInit, (double, double)>();
             foreach (var init in initList)

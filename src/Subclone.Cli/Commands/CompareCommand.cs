@@ -52,18 +52,30 @@ public static class CompareCommand
             target.Apply(parent.Model.Config);  // an impossible shape fails before any work
             var initList = r.GetValue(inits)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ChildInits.Parse).Distinct().ToList();
             if (initList.Count == 0) throw new UserInputException("--inits names no init");
+            Dictionary<ChildInit, (double, double)> Presets()
+            {
+                var presets = new Dictionary<ChildInit, (double, double)>();
+                foreach (var init in initList)
+                {
+                    var (lr, wd) = ChildInits.PaperPreset(init);
+                    presets[init] = init == ChildInit.Random
+                        ? (r.GetValue(randomLr) ?? lr, r.GetValue(randomWd) ?? wd)
+                        : (r.GetValue(subcloneLr) ?? lr, r.GetValue(subcloneWd) ?? wd);
+                }
+                return presets;
+            }
+            if (parent.Model.Config.Architecture == Subclone.Models.Architecture.Bert)
+                return CompareEncoder(io, r, parent, target, initList, training: new TrainingOptions
+                {
+                    Steps = r.GetValue(steps), BatchSize = r.GetValue(batch), SequenceLength = r.GetValue(seq),
+                    EvalEvery = r.GetValue(evalEvery), EvalBatches = r.GetValue(evalBatches), WarmupSteps = r.GetValue(warmup),
+                    Seed = r.GetValue(shape.Seed), SaveEvery = 0,
+                }, Presets(), shape.Options(r), outDir, r.GetValue(data) ?? [], quiet, status);
             var tokenizer = r.GetValue(tokenizerOption) is string tokenizerPath
                 ? TokenizerResolver.CheckFits(TokenizerResolver.Load(tokenizerPath, parent.Model.Config.Vocab), parent.Model.Config, tokenizerPath)
                 : parent.Tokenizer ?? throw new UserInputException($"{parent.Origin} has no tokenizer to read the training text with; pass --tokenizer");
 
-            var presets = new Dictionary<ChildInit, (double, double)>();
-            foreach (var init in initList)
-            {
-                var (lr, wd) = ChildInits.PaperPreset(init);
-                presets[init] = init == ChildInit.Random
-                    ? (r.GetValue(randomLr) ?? lr, r.GetValue(randomWd) ?? wd)
-                    : (r.GetValue(subcloneLr) ?? lr, r.GetValue(subcloneWd) ?? wd);
-            }
+            var presets = Presets();
             var training = new TrainingOptions
             {
                 Steps = r.GetValue(steps), BatchSize = r.GetValue(batch), SequenceLength = r.GetValue(seq),
@@ -83,19 +95,46 @@ public static class CompareCommand
                     run(new StepReporter(row => report(row.Step, Describe(name, row, training.Steps))))));
             ComparisonReport.Write(result, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {result.ChildShape}");
 
-            var summary = result.ToJson();
-            if (quiet) { io.WriteJson(summary); return 0; }
-            var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{result.ChildShape}, {training.Steps} steps"))
-                .AddColumn("init").AddColumn("lr / wd").AddColumn("loss at init").AddColumn("final loss").AddColumn("steps to random's final").AddColumn("speed-up");
-            foreach (var (name, node) in summary["inits"]!.AsObject())
-                table.AddRow(name, $"{node!["lr"]} / {node["wd"]}", $"{node["init_loss"]}", $"{node["final_loss"]}",
-                    $"{node["steps_to_random_final"]?.ToString() ?? "not reached"}", $"{node["speedup_vs_random"]?.ToString() ?? "-"}");
-            var console = InfoCommand.Console(io);
-            console.Write(table);
-            console.MarkupLine($"Wrote [bold]{Markup.Escape(outDir)}[/]: metrics.csv, loss.png, summary.json, and each child's run.");
+            Print(io, result, training.Steps, quiet, outDir);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Encoders (BERT) are distilled toward the parent's sentence embeddings instead of trained on next tokens.</summary>
+    static int CompareEncoder(CliIo io, ParseResult r, Subclone.Checkpoints.ModelSource parent, Subclone.Cloning.CloneTarget target, List<ChildInit> inits,
+        TrainingOptions training, Dictionary<ChildInit, (double, double)> presets, Subclone.Cloning.CloneOptions cloning, string outDir,
+        IReadOnlyList<string> dataPaths, bool quiet, Action<string> status)
+    {
+        training.Validate();
+        status($"reading {(dataPaths.Count == 0 ? "the default corpus" : string.Join(", ", dataPaths))}");
+        var documents = TextCorpus.Load(dataPaths);
+        if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+        var plan = new ComparisonPlan { Target = target, Inits = inits, Training = training, Cloning = cloning, Presets = presets };
+        var result = Comparison.RunEncoder(parent, documents, plan, outDir, status, (name, run) =>
+            Progress.RunWithStatus(io, quiet, training.Steps, 0, report =>
+            {
+                run(new StepReporter(row => report(row.Step, Describe(name, row, training.Steps))));
+                return 0;
+            }));
+        ComparisonReport.Write(result, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {result.ChildShape} (distilled)");
+        Print(io, result, training.Steps, quiet, outDir);
+        return 0;
+    }
+
+    static void Print(CliIo io, ComparisonResult result, int steps, bool quiet, string outDir)
+    {
+        var summary = result.ToJson();
+        if (quiet) { io.WriteJson(summary); return; }
+        var table = new Table().Border(TableBorder.Rounded).Title(Markup.Escape($"{result.ChildShape}, {steps} steps"))
+            .AddColumn("init").AddColumn("lr / wd").AddColumn("at init").AddColumn("final").AddColumn("steps to random's final").AddColumn("speed-up");
+        foreach (var (name, node) in summary["inits"]!.AsObject())
+            table.AddRow(name, $"{node!["lr"]} / {node["wd"]}", $"{node["init_loss"]}", $"{node["final_loss"]}",
+                $"{node["steps_to_random_final"]?.ToString() ?? "not reached"}", $"{node["speedup_vs_random"]?.ToString() ?? "-"}");
+        var console = InfoCommand.Console(io);
+        console.Write(table);
+        console.MarkupLine($"[grey]{Markup.Escape(result.Metric)}[/]");
+        console.MarkupLine($"Wrote [bold]{Markup.Escape(outDir)}[/]: metrics.csv, loss.png, summary.json, and each child's run.");
     }
 
     static string Describe(string init, StepMetrics row, int total)

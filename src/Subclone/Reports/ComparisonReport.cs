@@ -40,11 +40,11 @@ public static class ComparisonReport
             var target = plot.Add.HorizontalLine(random.FinalLoss);
             target.LinePattern = LinePattern.Dashed;
             target.Color = Colors.Gray;
-            target.LegendText = $"random's final loss {random.FinalLoss:F3}";
+            target.LegendText = $"random's final value {random.FinalLoss:F3}";
         }
         plot.Title(title);
         plot.XLabel("training step");
-        plot.YLabel("validation loss (nats/token)");
+        plot.YLabel(result.Metric);
         plot.ShowLegend(Alignment.UpperRight);
         AtomicFile.Write(pngPath, temp => plot.SavePng(temp, 900, 560));
     }

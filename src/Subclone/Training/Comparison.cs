@@ -45,7 +45,7 @@ public static class Comparison
         foreach (var init in plan.Inits)
         {
             string name = ChildInits.Name(init);
-            var child = Build(parent.Model, childConfig, init, scores, plan);
+            var (child, _) = Build(parent.Model, childConfig, init, scores, plan);
             var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : ChildInits.PaperPreset(init);
             var options = opts with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
             // The same sampler seed for every init: each child sees exactly the same batches in the same order.
@@ -61,17 +61,71 @@ public static class Comparison
         return new ComparisonResult(runs, opts.Steps, parent.Origin, shape);
     }
 
-    static TransformerModel Build(TransformerModel parent, ModelConfig childConfig, ChildInit init, ImportanceScores? scores, ComparisonPlan plan)
+    /// <summary>The child for an init, and the parent residual dims each of its dims stands for.</summary>
+    static (TransformerModel Child, int[] Dims) Build(TransformerModel parent, ModelConfig childConfig, ChildInit init, ImportanceScores? scores, ComparisonPlan plan)
     {
         var target = plan.Target;
-        return init switch
+        CloneResult Cut(Selection selection, bool scale, ImportanceScores? s) =>
+            Subcloner.Clone(parent, target, s, plan.Cloning with { Selection = selection, Scale = scale });
+        switch (init)
         {
-            ChildInit.Random => TransformerModel.Create(childConfig, plan.Training.Seed),
-            ChildInit.Subclone => Subcloner.Clone(parent, target, scores, plan.Cloning with { Selection = Selection.Importance, Scale = true }).Child,
-            ChildInit.SubcloneNoScale => Subcloner.Clone(parent, target, scores, plan.Cloning with { Selection = Selection.Importance, Scale = false }).Child,
-            ChildInit.Uniform => Subcloner.Clone(parent, target, null, plan.Cloning with { Selection = Selection.Uniform, Scale = false }).Child,
-            ChildInit.First => Subcloner.Clone(parent, target, null, plan.Cloning with { Selection = Selection.First, Scale = false }).Child,
-            _ => throw new ArgumentOutOfRangeException(nameof(init)),
-        };
+            case ChildInit.Random:
+                // A random child stands for no parent dims; it is compared through the subclone's (or the first d).
+                var dims = scores is not null ? ClonePlanner.TopK(scores.ResidualGlobal, childConfig.Hidden) : Enumerable.Range(0, childConfig.Hidden).ToArray();
+                return (TransformerModel.Create(childConfig, plan.Training.Seed), dims);
+            case ChildInit.Subclone: { var c = Cut(Selection.Importance, true, scores); return (c.Child, c.Map.ResidualDims); }
+            case ChildInit.SubcloneNoScale: { var c = Cut(Selection.Importance, false, scores); return (c.Child, c.Map.ResidualDims); }
+            case ChildInit.Uniform: { var c = Cut(Selection.Uniform, false, null); return (c.Child, c.Map.ResidualDims); }
+            case ChildInit.First: { var c = Cut(Selection.First, false, null); return (c.Child, c.Map.ResidualDims); }
+            default: throw new ArgumentOutOfRangeException(nameof(init));
+        }
+    }
+
+    /// <summary>
+    /// The encoder version: each child is distilled toward the parent's sentence embeddings (restricted to the parent
+    /// dims it stands for) on the same sentences in the same order; the curve is 1 − cosine to the parent on
+    /// held-out sentences.
+    /// </summary>
+    public static ComparisonResult RunEncoder(ModelSource parent, IReadOnlyList<string> documents, ComparisonPlan plan, string outDir,
+        Action<string>? status = null, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress = null)
+    {
+        if (parent.Tokenizer is not Data.Tokenizers.IEncoderTokenizer tokenizer)
+            throw new UserInputException($"{parent.Origin} has no encoder tokenizer (vocab.txt)");
+        var opts = plan.Training;
+        var childConfig = plan.Target.Apply(parent.Model.Config);
+        var random = new Random((int)opts.Seed);
+        var shuffled = documents.OrderBy(_ => random.Next()).ToList();
+        int heldOut = Math.Max(1, shuffled.Count / 10);
+        var validationDocs = shuffled.GetRange(shuffled.Count - heldOut, heldOut);
+        var trainDocs = shuffled.GetRange(0, shuffled.Count - heldOut);
+        int length = Math.Min(opts.SequenceLength, parent.Model.Config.MaxPositions);
+        status?.Invoke("tokenising sentences");
+        var train = CalibrationSampler.EncoderSentences(trainDocs, tokenizer.EncodeForModel, Math.Min(opts.Steps, 512) * opts.BatchSize, length, opts.BatchSize, opts.Seed);
+        var validation = CalibrationSampler.EncoderSentences(validationDocs, tokenizer.EncodeForModel, opts.EvalBatches * opts.BatchSize, length, opts.BatchSize, opts.Seed + 1);
+
+        ImportanceScores? scores = null;
+        if (plan.Inits.Any(i => i is ChildInit.Subclone or ChildInit.SubcloneNoScale or ChildInit.Random))
+        {
+            status?.Invoke("calibrating the parent");
+            scores = Calibrator.Measure(parent.Model, train.Take(plan.CalibrationBatches).ToList(), "training sentences", opts.Seed);
+        }
+
+        var runs = new List<ComparisonRun>();
+        foreach (var init in plan.Inits)
+        {
+            string name = ChildInits.Name(init);
+            var (child, dims) = Build(parent.Model, childConfig, init, scores, plan);
+            var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : ChildInits.PaperPreset(init);
+            var options = opts with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
+            using var distiller = new EmbeddingDistiller(child, parent.Model, dims, train, validation, options);
+            status?.Invoke($"distilling {name} (lr {lr:G3}, wd {wd:G3})");
+            if (runWithProgress is not null) runWithProgress(name, p => distiller.Run(p));
+            else distiller.Run();
+            HfCheckpoint.Save(child, Path.Combine(outDir, name), TorchSharp.torch.ScalarType.Float32, parent.Directory, overwrite: true);
+            runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. distiller.History]));
+            child.Dispose();
+        }
+        string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
+        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "1 − cosine to the parent's embedding (held-out sentences)" };
     }
 }

@@ -18,6 +18,9 @@ public sealed record ComparisonRun(string Init, long Parameters, double Learning
 /// </summary>
 public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, string Parent, string ChildShape)
 {
+    /// <summary>What the validation "loss" is: next-token loss for decoders, 1 − cosine for distilled encoders.</summary>
+    public string Metric { get; init; } = "validation loss (nats/token)";
+
     public JsonObject ToJson()
     {
         var random = Runs.FirstOrDefault(r => r.Init == "random");
@@ -43,6 +46,7 @@ public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, strin
             ["parent"] = Parent,
             ["child"] = ChildShape,
             ["steps"] = Steps,
+            ["metric"] = Metric,
             ["target_loss"] = target is double v ? Math.Round(v, 4) : null,
             ["inits"] = inits,
         };

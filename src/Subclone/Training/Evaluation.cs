@@ -29,7 +29,10 @@ public static class Evaluation
     }
 
     /// <summary>Mean-pooled, L2-normalised sentence embeddings [B, D] (sentence-transformers' pooling).</summary>
-    public static Tensor SentenceEmbeddings(TransformerModel encoder, CalibrationBatch batch)
+    public static Tensor SentenceEmbeddings(TransformerModel encoder, CalibrationBatch batch) => SentenceEmbeddingsWithGrad(encoder, batch);
+
+    /// <summary>The same pooling, keeping the autograd graph (for distillation).</summary>
+    public static Tensor SentenceEmbeddingsWithGrad(TransformerModel encoder, CalibrationBatch batch)
     {
         using var scope = NewDisposeScope();
         var hidden = encoder.Forward(batch.InputIds, batch.AttentionMask);

@@ -52,3 +52,24 @@ public class CompareTests
         Assert.Equal(1.0, (double)json["inits"]!["random"]!["speedup_vs_random"]!);
     }
 }
+
+public class EncoderCompareTests
+{
+    [Fact]
+    public void Compare_distills_MiniLM_children_and_the_subclone_starts_closest_to_the_parent()
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("compare", "minilm", "--out", dir["cmp"], "--ratio", "0.5", "--layers", "3",
+            "--inits", "subclone,random", "--steps", "4", "--batch", "4", "--seq", "24", "--eval-every", "2", "--eval-batches", "2", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+
+        var summary = JsonNode.Parse(result.Out)!;
+        Assert.Contains("cosine", (string)summary["metric"]!);
+        double subclone = (double)summary["inits"]!["subclone"]!["init_loss"]!, random = (double)summary["inits"]!["random"]!["init_loss"]!;
+        Assert.InRange(subclone, 0, 2);
+        Assert.True(subclone < random - 0.2, $"1 − cosine at init: subclone {subclone}, random {random}");
+        var rows = File.ReadAllLines(dir["cmp/metrics.csv"]).Skip(1).Select(l => l.Split(',')).Where(c => c[4] != "").ToList();
+        Assert.Equal([0, 2, 4], rows.Where(c => c[0] == "subclone").Select(c => int.Parse(c[1])));
+        Assert.True(File.Exists(dir["cmp/subclone/model.safetensors"]));
+    }
+}

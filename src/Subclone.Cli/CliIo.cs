@@ -17,6 +17,12 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
         Recursive = true,
     };
 
+    /// <summary>Cancelled by Ctrl+C: long work checks it and stops without leaving partial output.</summary>
+    public CancellationToken Interrupt { get; init; }
+
+    /// <summary>The conventional exit code of a process stopped by SIGINT.</summary>
+    public const int Interrupted = 130;
+
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
 
@@ -42,6 +48,11 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
     public int Guard(Func<int> body)
     {
         try { return body(); }
+        catch (OperationCanceledException) when (Interrupt.IsCancellationRequested)
+        {
+            Error.WriteLine("subclone: interrupted; no partial output was left");
+            return Interrupted;
+        }
         catch (Exception e) when (e is CheckpointException or UserInputException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             Error.WriteLine($"subclone: error: {e.Message}");

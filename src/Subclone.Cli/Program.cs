@@ -6,13 +6,25 @@ namespace Subclone.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        // The first Ctrl+C asks the running command to stop cleanly (training checkpoints, a clone writes nothing);
+        // a second one is not intercepted and ends the process at once.
+        using var interrupt = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            if (interrupt.IsCancellationRequested) return;
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        return Run(args, Console.Out, Console.Error, interrupt: interrupt.Token);
+    }
 
     /// <summary>Runs one command line; tests call this in-process with their own writers (and Hub settings, instead of the environment's).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, HubSettings? hub = null)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, HubSettings? hub = null, CancellationToken interrupt = default)
     {
         var root = new RootCommand("Subclone: make a smaller transformer from a larger pretrained one by weight subcloning, then train it.");
-        var io = new CliIo(stdout, stderr, hub);
+        var io = new CliIo(stdout, stderr, hub) { Interrupt = interrupt };
         root.Options.Add(io.AllowNan);
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(InfoCommand.Create(io));

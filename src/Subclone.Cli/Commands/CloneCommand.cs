@@ -58,7 +58,7 @@ public static class CloneCommand
                 }
                 if (data is not null && ((options.Selection == Selection.Importance && !r.GetValue(randomInit)) || options.Depth == DepthStrategy.Influence))
                     scores = Progress.Run(io, r.GetValue(json), "calibration", data.Calibration.Count,
-                        p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(shape.Seed), p));
+                        p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(shape.Seed), p, io.Interrupt));
                 if (r.GetValue(randomInit))
                 {
                     var shape2 = target.Apply(parent.Model.Config);
@@ -73,6 +73,7 @@ public static class CloneCommand
                 }
             }
 
+            io.Interrupt.ThrowIfCancellationRequested();
             status("writing the child");
             var report = CloneReport.Build(parent, child.Config, cloneMap, scores);
             HfCheckpoint.Save(child, outDir, storeDtype, parent.Directory, overwrite: r.GetValue(force),

@@ -7,7 +7,7 @@ namespace Subclone.Cloning;
 public static class Calibrator
 {
     public static ImportanceScores Measure(TransformerModel model, IReadOnlyList<CalibrationBatch> batches, string source, long seed,
-        IProgress<(int Done, int Total)>? progress = null)
+        IProgress<(int Done, int Total)>? progress = null, CancellationToken cancel = default)
     {
         if (batches.Count == 0) throw new UserInputException($"calibration data from {source} is empty");
         model.eval();
@@ -15,6 +15,7 @@ public static class Calibrator
         using var _ = no_grad();
         for (int i = 0; i < batches.Count; i++)
         {
+            cancel.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var batch = batches[i];
             probe.TokenMask = batch.AttentionMask;

@@ -64,3 +64,24 @@ public class KillSafetyTests
         Assert.Empty(Directory.GetDirectories(dir.Path, ".child0.tmp-*"));
     }
 }
+
+public class InterruptTests
+{
+    [SharedFact]
+    public void An_interrupted_clone_exits_130_and_writes_nothing()
+    {
+        using var dir = new TempDir();
+        using var interrupt = new CancellationTokenSource();
+        interrupt.Cancel();  // as if Ctrl+C arrived during calibration
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        int code = Subclone.Cli.Program.Run(["clone", SharedData.Fixture("hf-tiny-random-gpt2"), "--out", dir["child"], "--ratio", "0.5",
+            "--calib", SharedData.Data("tinystories/cs336_tinystories_sample.txt"), "--calib-samples", "4", "--calib-length", "16"],
+            stdout, stderr, interrupt: interrupt.Token);
+
+        Assert.Equal(130, code);
+        Assert.Contains("interrupted", stderr.ToString());
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+}

@@ -18,19 +18,12 @@ public abstract class TransformerModel : nn.Module
 
     /// <summary>Maps a tensor name found in a checkpoint file to this model's parameter name, or null to
     /// ignore it (buffers old checkpoints carry, a tied head stored anyway).</summary>
-    public virtual string? CanonicalName(string fileKey) => fileKey;
+    public string? CanonicalName(string fileKey) => CanonicalNameFor(Config, fileKey);
 
-    /// <summary>Hugging Face's initialisation: biases zero, norm weights one, every other weight
-    /// N(0, std) where std is <paramref name="stdFor"/>(name) (initializer_range unless a family scales it).</summary>
-    protected void InitializeWeights(Func<string, bool> isNorm, Func<string, double>? stdFor = null)
+    /// <summary>Hugging Face's initialisation of every parameter, by the family's per-name rule.</summary>
+    protected void InitializeWeights()
     {
-        using var _ = no_grad();
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.EndsWith(".bias")) p.zero_();
-            else if (isNorm(name)) p.fill_(1);
-            else p.normal_(0, stdFor?.Invoke(name) ?? Config.InitializerRange);
-        }
+        foreach (var (name, p) in named_parameters()) InitFor(Config, name).Apply(p);
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
@@ -41,6 +34,34 @@ public abstract class TransformerModel : nn.Module
         Architecture.Gpt2 => new Gpt2Model(config),
         Architecture.Llama => new LlamaModel(config),
         Architecture.Bert => new BertModel(config),
+        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
+    };
+
+    /// <summary>The names and shapes of <see cref="Create"/>(config).state_dict(), in that order, without building
+    /// the model. <paramref name="withPooler"/> matters for BERT only.</summary>
+    public static IReadOnlyList<ParameterShape> ParameterShapes(ModelConfig config, bool withPooler = true) => config.Architecture switch
+    {
+        Architecture.Gpt2 => Gpt2Model.Shapes(config).ToList(),
+        Architecture.Llama => LlamaModel.Shapes(config).ToList(),
+        Architecture.Bert => BertModel.Shapes(config, withPooler).ToList(),
+        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
+    };
+
+    /// <summary>Hugging Face's initialisation of the parameter <paramref name="name"/>.</summary>
+    public static ParameterInit InitFor(ModelConfig config, string name) => config.Architecture switch
+    {
+        Architecture.Gpt2 => Gpt2Model.InitRule(config, name),
+        Architecture.Llama => LlamaModel.InitRule(config, name),
+        Architecture.Bert => BertModel.InitRule(config, name),
+        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
+    };
+
+    /// <summary>The parameter a checkpoint's tensor name stands for, or null for tensors the model ignores.</summary>
+    public static string? CanonicalNameFor(ModelConfig config, string fileKey) => config.Architecture switch
+    {
+        Architecture.Gpt2 => Gpt2Model.CanonicalKey(config, fileKey),
+        Architecture.Llama => LlamaModel.CanonicalKey(config, fileKey),
+        Architecture.Bert => BertModel.CanonicalKey(fileKey),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 }

@@ -125,82 +125,16 @@ public static class HfCheckpoint
     /// </summary>
     /// <param name="maxShardBytes">Above this many bytes of weights, write numbered shards and an index, as HF does.</param>
     public static void Save(TransformerModel model, string directory, ScalarType dtype, string? companionSource = null,
-        bool overwrite = false, long maxShardBytes = 5_000_000_000, IEnumerable<(string Name, string Content)>? extraFiles = null,
+        bool overwrite = false, long maxShardBytes = CheckpointWriter.DefaultShardBytes, IEnumerable<(string Name, string Content)>? extraFiles = null,
         IEnumerable<(string Source, string Name)>? copyFiles = null)
     {
-        directory = Path.GetFullPath(directory.TrimEnd('/', '\\'));
-        if (System.IO.Directory.Exists(directory) && !overwrite)
-            throw new CheckpointException(directory, "already exists (pass --force to replace it)");
-        string parent = Path.GetDirectoryName(directory)!;
-        System.IO.Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{Path.GetFileName(directory)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        System.IO.Directory.CreateDirectory(temp);
-        string old = temp + ".old";
-        try
-        {
-            WriteContents(model, temp, dtype, companionSource, maxShardBytes, extraFiles);
-            foreach (var (source, name) in copyFiles ?? []) File.Copy(source, Path.Combine(temp, name), overwrite: true);
-            if (System.IO.Directory.Exists(directory))
-            {
-                System.IO.Directory.Move(directory, old);
-                System.IO.Directory.Move(temp, directory);
-                System.IO.Directory.Delete(old, recursive: true);
-            }
-            else System.IO.Directory.Move(temp, directory);
-        }
-        catch
-        {
-            // If the new directory could not be moved in, put the old one back rather than leave it hidden.
-            if (System.IO.Directory.Exists(old) && !System.IO.Directory.Exists(directory)) System.IO.Directory.Move(old, directory);
-            if (System.IO.Directory.Exists(temp)) System.IO.Directory.Delete(temp, recursive: true);
-            throw;
-        }
-    }
-
-    static void WriteContents(TransformerModel model, string dir, ScalarType dtype, string? companionSource, long maxShardBytes,
-        IEnumerable<(string Name, string Content)>? extraFiles)
-    {
-        var options = new JsonSerializerOptions { WriteIndented = true };
-        File.WriteAllText(Path.Combine(dir, ConfigFile), model.Config.ToJson(dtype).ToJsonString(options) + "\n");
-
-        var tensors = model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal).ToList();
-        int elementSize = SafeTensorsDtype.SizeOf(dtype);
-        var shards = new List<List<KeyValuePair<string, Tensor>>> { new() };
-        long shardBytes = 0, totalBytes = 0;
-        foreach (var kv in tensors)
-        {
-            long bytes = kv.Value.numel() * elementSize;
-            if (shards[^1].Count > 0 && shardBytes + bytes > maxShardBytes) { shards.Add([]); shardBytes = 0; }
-            shards[^1].Add(kv);
-            shardBytes += bytes;
-            totalBytes += bytes;
-        }
-
-        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
-        if (shards.Count == 1)
-        {
-            SafeTensorsFile.Write(Path.Combine(dir, SingleFile), shards[0], dtype, metadata);
-        }
-        else
-        {
-            var weightMap = new JsonObject();
-            for (int i = 0; i < shards.Count; i++)
-            {
-                string name = $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-                SafeTensorsFile.Write(Path.Combine(dir, name), shards[i], dtype, metadata);
-                foreach (var kv in shards[i]) weightMap[kv.Key] = name;
-            }
-            var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = totalBytes }, ["weight_map"] = weightMap };
-            File.WriteAllText(Path.Combine(dir, IndexFile), index.ToJsonString(options) + "\n");
-        }
-
-        if (companionSource is not null)
-            foreach (var file in CompanionFiles)
-            {
-                string source = Path.Combine(companionSource, file);
-                if (File.Exists(source)) File.Copy(source, Path.Combine(dir, file));
-            }
-        foreach (var (name, content) in extraFiles ?? [])
-            File.WriteAllText(Path.Combine(dir, name), content);
+        var tensors = model.state_dict();
+        using var writer = CheckpointWriter.Create(directory, model.Config,
+            tensors.Select(kv => new ParameterShape(kv.Key, kv.Value.shape)), dtype, overwrite, maxShardBytes);
+        foreach (var name in writer.Names) writer.Write(name, tensors[name]);
+        writer.CopyCompanions(companionSource);
+        foreach (var (name, content) in extraFiles ?? []) writer.AddFile(name, content);
+        foreach (var (source, name) in copyFiles ?? []) writer.CopyFile(source, name);
+        writer.Commit();
     }
 }

@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(ImportCommand.Create(io));
         root.Subcommands.Add(RankCommand.Create(io));
         root.Subcommands.Add(CloneCommand.Create(io));
+        root.Subcommands.Add(InitCommand.Create(io));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {

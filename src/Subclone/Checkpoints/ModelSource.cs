@@ -23,15 +23,20 @@ public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype,
         if (System.IO.Directory.Exists(spec))
         {
             var loaded = HfCheckpoint.Load(spec);
-            var tokenizer = TokenizerLoader.FromModelDirectory(spec);
-            // A tokenizer whose ids the model cannot embed (e.g. the stock GPT-2 one for a tiny test model) is no tokenizer.
-            if (tokenizer is not null && tokenizer.VocabSize > loaded.Model.Config.Vocab) tokenizer = null;
-            return new ModelSource(loaded.Model, loaded.StoredDtype, tokenizer, spec, spec);
+            return new ModelSource(loaded.Model, loaded.StoredDtype, TokenizerFor(spec, loaded.Model.Config), spec, spec);
         }
         if (File.Exists(spec) && spec.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
             return new ModelSource(Llama2c.Llama2cConfig.Load(spec), ScalarType.Float32, TokenizerLoader.FromLlama2cCheckpoint(spec), spec, null);
         if (File.Exists(spec))
             throw new CheckpointException(spec, "is a file; give a Hugging Face model directory, a llama2.c .bin, or 'minilm'");
         throw new CheckpointException(spec, "does not exist (expected a Hugging Face model directory, a llama2.c .bin, or 'minilm')");
+    }
+
+    /// <summary>The tokenizer in a model directory, if the model can embed its ids.</summary>
+    public static ITextTokenizer? TokenizerFor(string directory, ModelConfig config)
+    {
+        var tokenizer = TokenizerLoader.FromModelDirectory(directory);
+        // A tokenizer whose ids the model cannot embed (e.g. the stock GPT-2 one for a tiny test model) is no tokenizer.
+        return tokenizer is not null && tokenizer.VocabSize > config.Vocab ? null : tokenizer;
     }
 }

@@ -1,6 +1,7 @@
 using Subclone.Checkpoints;
 using Subclone.Data;
 using Subclone.Data.Tokenizers;
+using Subclone.Models;
 
 namespace Subclone.Cloning;
 
@@ -10,7 +11,12 @@ namespace Subclone.Cloning;
 /// </summary>
 public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<CalibrationBatch> HeldOut, string Source)
 {
-    public static CalibrationData Prepare(ModelSource parent, IReadOnlyList<string> paths, int samples, int length, long seed, int heldOutSamples = 16)
+    public static CalibrationData Prepare(ModelSource parent, IReadOnlyList<string> paths, int samples, int length, long seed, int heldOutSamples = 16) =>
+        Prepare(parent.Tokenizer, parent.Model.Config, parent.Origin, paths, samples, length, seed, heldOutSamples);
+
+    /// <summary>Calibration text for a parent known by its config and tokenizer only (one read from disk block by block).</summary>
+    public static CalibrationData Prepare(ITextTokenizer? tokenizer, ModelConfig config, string origin, IReadOnlyList<string> paths,
+        int samples, int length, long seed, int heldOutSamples = 16)
     {
         string source = paths.Count == 0 ? DefaultCorpus.Name : string.Join(",", paths);
         var documents = TextCorpus.Load(paths);
@@ -21,9 +27,10 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
         var calibrationDocs = documents.GetRange(0, documents.Count - heldOutCount);
         if (calibrationDocs.Count == 0) calibrationDocs = heldOutDocs;
 
-        var tokenizer = parent.Tokenizer ?? throw new UserInputException($"{parent.Origin} has no tokenizer to read calibration text with");
-        int length2 = Math.Min(length, parent.Model.Config.MaxPositions);
-        if (parent.Model.Config.IsDecoder)
+        if (tokenizer is null)
+            throw new UserInputException($"{origin} has no tokenizer to read calibration text with (a synthetic parent can calibrate on --calib-random-ids)");
+        int length2 = Math.Min(length, config.MaxPositions);
+        if (config.IsDecoder)
         {
             int needed = (samples + 1) * (length2 + 1) * 2;
             var calibTokens = CalibrationSampler.TokenStream(calibrationDocs, tokenizer, needed);
@@ -35,10 +42,22 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
                 source);
         }
         if (tokenizer is not IEncoderTokenizer encoder)
-            throw new UserInputException($"{parent.Origin}: the encoder's tokenizer cannot add [CLS]/[SEP]");
+            throw new UserInputException($"{origin}: the encoder's tokenizer cannot add [CLS]/[SEP]");
         return new CalibrationData(
             CalibrationSampler.EncoderSentences(calibrationDocs, encoder.EncodeForModel, samples, length2, 16, seed),
             CalibrationSampler.EncoderSentences(heldOutDocs, encoder.EncodeForModel, heldOutSamples, length2, 16, seed + 1),
             source);
+    }
+
+    /// <summary>Random token ids instead of text (<see cref="CalibrationSampler.RandomIds"/>), for parents without a
+    /// tokenizer such as those <c>subclone init</c> writes. Held-out batches use the next seed.</summary>
+    public static CalibrationData RandomIds(ModelConfig config, int samples, int length, long seed, int heldOutSamples = 16)
+    {
+        if (samples <= 0 || length <= 0) throw new UserInputException($"random calibration needs positive sizes, got {samples}×{length}");
+        int length2 = Math.Min(length, config.MaxPositions);
+        return new CalibrationData(
+            CalibrationSampler.RandomIds(config.Vocab, samples, length2, 8, seed),
+            CalibrationSampler.RandomIds(config.Vocab, heldOutSamples, length2, 8, seed + 1),
+            $"random-ids:{samples}x{length2}");
     }
 }

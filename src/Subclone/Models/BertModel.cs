@@ -69,15 +69,13 @@ public sealed class BertModel : TransformerModel
     {
         using var scope = NewDisposeScope();
         var x = embeddings.Forward(inputIds);
-        Tensor? additiveMask = null;
-        if (attentionMask is not null)
-        {
-            // [B, T] of 1/0 → [B, 1, 1, T] of 0/-∞-ish, added to the attention scores (HF uses dtype min).
-            additiveMask = (1 - attentionMask.to_type(ScalarType.Float32)).mul(float.MinValue).view(attentionMask.shape[0], 1, 1, attentionMask.shape[1]);
-        }
-        var hidden = encoder.Forward(x, additiveMask, probe);
+        var hidden = encoder.Forward(x, AdditiveMask(attentionMask), probe);
         return hidden.MoveToOuterDisposeScope();
     }
+
+    /// <summary>[B, T] of 1/0 → [B, 1, 1, T] of 0/-∞-ish, added to the attention scores (HF uses dtype min).</summary>
+    public static Tensor? AdditiveMask(Tensor? attentionMask) => attentionMask is null ? null
+        : (1 - attentionMask.to_type(ScalarType.Float32)).mul(float.MinValue).view(attentionMask.shape[0], 1, 1, attentionMask.shape[1]);
 }
 
 public sealed class BertEmbeddings : nn.Module

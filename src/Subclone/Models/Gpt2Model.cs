@@ -89,12 +89,18 @@ public sealed class Gpt2Transformer : nn.Module
 
     public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
     {
+        var x = Embed(wte, wpe, inputIds);
+        foreach (var block in h) x = block.Forward(x, probe);
+        return ln_f.forward(x);
+    }
+
+    /// <summary>Token plus learned position embeddings: the residual stream entering block 0.</summary>
+    public static Tensor Embed(EmbeddingTable wte, EmbeddingTable wpe, Tensor inputIds)
+    {
         long t = inputIds.shape[^1];
         if (t > wpe.weight.shape[0]) throw new ArgumentException($"sequence of {t} tokens exceeds n_positions {wpe.weight.shape[0]}");
         var positions = arange(t, dtype: ScalarType.Int64);
-        var x = wte.forward(inputIds) + wpe.forward(positions);
-        foreach (var block in h) x = block.Forward(x, probe);
-        return ln_f.forward(x);
+        return wte.forward(inputIds) + wpe.forward(positions);
     }
 }
 

@@ -175,6 +175,13 @@ public static class CloneCommand
         CloneMap cloneMap;
         ImportanceScores? scores = null;
         TransformerModel? randomChild = null;
+        var phases = new JsonObject();
+        var phase = Stopwatch.StartNew();
+        void EndPhase(string name)
+        {
+            phases[name] = Math.Round(phase.Elapsed.TotalSeconds, 2);
+            phase.Restart();
+        }
         if (r.GetValue(o.Map) is string mapPath)
         {
             cloneMap = CloneReport.ReadMap(mapPath);
@@ -190,6 +197,7 @@ public static class CloneCommand
                 var data = Calibration(r, o, config, () => ModelSource.TokenizerFor(spec, config), spec, status);
                 scores = Progress.Run(io, json, "calibration, block by block", config.Layers + 1,
                     p => StreamingCloner.Measure(reader, data.Calibration, data.Source, seed, p));
+                EndPhase("calibration");
             }
             if (randomInit) (randomChild, cloneMap) = RandomChild(config, target, options, seed);
             else cloneMap = ClonePlanner.Plan(config, childShape, scores, options);
@@ -198,12 +206,14 @@ public static class CloneCommand
         var childConfig = Subcloner.ChildConfig(config, cloneMap);
         status("fingerprinting the parent");
         string report = Indented(CloneReport.Build(spec, CloneReport.Fingerprint(spec), config, childConfig, cloneMap, scores));
+        EndPhase("fingerprint");
         if (randomChild is not null)
             HfCheckpoint.Save(randomChild, outDir, storeDtype, spec, overwrite: r.GetValue(o.Force), maxShardBytes: shardBytes,
                 extraFiles: [(CloneReport.FileName, report)]);
         else
             Progress.Run(io, json, "writing the child, tensor by tensor", TransformerModel.ParameterShapes(childConfig, reader.HasPooler).Count,
                 p => StreamingCloner.Write(reader, cloneMap, outDir, storeDtype, r.GetValue(o.Force), shardBytes, [(CloneReport.FileName, report)], p));
+        EndPhase("write");
 
         var summary = new JsonObject
         {
@@ -213,6 +223,7 @@ public static class CloneCommand
             ["streaming"] = true,
             ["note"] = "streamed: the held-out evaluation (init_loss / init_cosine) needs the whole parent and was skipped",
             ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 2),
+            ["phase_seconds"] = phases,
         };
         Print(io, json, summary);
         return 0;

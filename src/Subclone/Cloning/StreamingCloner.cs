@@ -42,6 +42,7 @@ public static class StreamingCloner
                     hidden.Add(forward.Embed(embedding, batch.InputIds).MoveToOuterDisposeScope());
                 }
             }
+            NativeHeap.Trim();
             progress?.Report((1, steps));
 
             for (int layer = 0; layer < config.Layers; layer++)
@@ -60,6 +61,8 @@ public static class StreamingCloner
                         hidden[b] = output;
                     }
                 }
+                // The block's memory is free; without this glibc would keep much of it (and the activations) resident.
+                NativeHeap.Trim();
                 progress?.Report((layer + 2, steps));
             }
         }
@@ -100,6 +103,7 @@ public static class StreamingCloner
                 var source = parent.ReadFloat32(Slicer.SourceName(name, map));
                 writer.Write(name, Slicer.SliceTensor(parent.Config, name, source, map));
             }
+            NativeHeap.Trim();
             progress?.Report((++done, writer.Names.Count));
         }
         writer.CopyCompanions(parent.Directory);

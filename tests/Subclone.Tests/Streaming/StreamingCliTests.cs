@@ -88,6 +88,7 @@ public class StreamingCliTests
         Assert.Null(stream["init_loss"]);
         Assert.True((bool)stream["streaming"]!);
         Assert.Contains("skipped", (string?)stream["note"]);
+        Assert.Equal(["calibration", "fingerprint", "write"], stream["phase_seconds"]!.AsObject().Select(kv => kv.Key));
         Assert.Equal((long)full["params"]!, (long)stream["params"]!);
         Assert.Equal((long)full["parent_params"]!, (long)stream["parent_params"]!);
     }

@@ -36,7 +36,7 @@ public static class CloneCommand
             new Option<bool>("--force") { Description = "Replace --out if it exists" },
             new Option<bool>("--json") { Description = "Print {\"out\",\"params\",\"init_loss\",\"parent_loss\"}" },
             new Option<bool>("--random-init") { Description = "Baseline: a child of the target shape with Hugging Face's random initialisation (no parent weights)" },
-            new Option<bool>("--streaming") { Description = $"Read the parent one block at a time instead of loading it (automatic when its float32 weights exceed {StreamingMemoryShare:P0} of available memory); skips the held-out evaluation" },
+            new Option<bool>("--streaming") { Description = $"Read the parent one block at a time instead of loading it (automatic when its float32 weights exceed {StreamingMemoryShare * 100:F0}% of available memory); skips the held-out evaluation" },
             new CloneOptionsBinder());
         var command = new Command("clone", "Make a smaller (or deeper) child from a pretrained parent by weight subcloning")
             { o.Parent, o.Out, o.Calib, o.Samples, o.Length, o.RandomIds, o.Map, o.Dtype, o.ShardSize, o.Force, o.Json, o.RandomInit, o.Streaming };
@@ -69,7 +69,7 @@ public static class CloneCommand
         long float32Bytes = reader.Parameters.Sum(p => p.ElementCount) * 4;
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         return float32Bytes > StreamingMemoryShare * available
-            ? $"the parent needs {float32Bytes / 1e9:F1} GB as float32, more than {StreamingMemoryShare:P0} of the {available / 1e9:F1} GB available: streaming it block by block"
+            ? $"the parent needs {float32Bytes / 1e9:F1} GB as float32, more than {StreamingMemoryShare * 100:F0}% of the {available / 1e9:F1} GB available: streaming it block by block"
             : null;
     }
 

@@ -6,7 +6,9 @@ namespace Subclone.Checkpoints;
 
 /// <summary>
 /// A .safetensors file opened for reading: the header is parsed and validated up front, tensors are read
-/// on demand (one seek and one read each), so a file larger than memory can be used tensor by tensor.
+/// on demand straight into their own memory (one seek, then reads of up to 64 MB), so a file larger than memory
+/// can be used tensor by tensor and reading a tensor needs no more than that tensor (plus its float32 copy when
+/// converted).
 /// </summary>
 public sealed class SafeTensorsFile : IDisposable
 {

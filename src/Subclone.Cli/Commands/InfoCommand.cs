@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
+using Subclone.Models;
 using Spectre.Console;
 
 namespace Subclone.Cli.Commands;
@@ -15,8 +16,21 @@ public static class InfoCommand
         var command = new Command("info", "Show a model's architecture, widths, heads, layers, FFN, vocabulary, parameter count and dtype") { model, json };
         command.SetAction(r => io.Guard(() =>
         {
-            var loaded = io.LoadModel(r, r.GetValue(model)!, r.GetValue(json));
-            var c = loaded.Model.Config;
+            string spec = r.GetValue(model)!;
+            ModelConfig c;
+            long parameters;
+            TorchSharp.torch.ScalarType dtype;
+            if (Directory.Exists(spec))
+            {
+                // Headers only: the shape of a model larger than memory is read without loading it.
+                using var reader = CheckpointReader.Open(spec);
+                (c, parameters, dtype) = (reader.Config, reader.Parameters.Sum(p => p.ElementCount), reader.StoredDtype);
+            }
+            else
+            {
+                var loaded = io.LoadModel(r, spec, r.GetValue(json));
+                (c, parameters, dtype) = (loaded.Model.Config, loaded.Model.ParameterCount(), loaded.StoredDtype);
+            }
             var info = new JsonObject
             {
                 ["model"] = r.GetValue(model),
@@ -31,8 +45,8 @@ public static class InfoCommand
                 ["vocab"] = c.Vocab,
                 ["max_positions"] = c.MaxPositions,
                 ["tied_embeddings"] = c.TieWordEmbeddings,
-                ["params"] = loaded.Model.ParameterCount(),
-                ["dtype"] = SafeTensorsDtype.TorchName(loaded.StoredDtype),
+                ["params"] = parameters,
+                ["dtype"] = SafeTensorsDtype.TorchName(dtype),
             };
             if (r.GetValue(json)) { io.WriteJson(info); return 0; }
             var table = new Table().AddColumn("field").AddColumn("value").HideHeaders().Border(TableBorder.Rounded);

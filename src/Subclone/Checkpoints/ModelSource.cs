@@ -44,9 +44,14 @@ public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype,
     static ModelSource FromDirectory(string directory, string origin, bool allowNonFinite)
     {
         var loaded = HfCheckpoint.Load(directory, allowNonFinite);
+        return new ModelSource(loaded.Model, loaded.StoredDtype, TokenizerFor(directory, loaded.Model.Config), origin, directory) { Warnings = loaded.Warnings };
+    }
+
+    /// <summary>The tokenizer in a model directory, if the model can embed its ids.</summary>
+    public static ITextTokenizer? TokenizerFor(string directory, ModelConfig config)
+    {
         var tokenizer = TokenizerLoader.FromModelDirectory(directory);
         // A tokenizer whose ids the model cannot embed (e.g. the stock GPT-2 one for a tiny test model) is no tokenizer.
-        if (tokenizer is not null && tokenizer.VocabSize > loaded.Model.Config.Vocab) tokenizer = null;
-        return new ModelSource(loaded.Model, loaded.StoredDtype, tokenizer, origin, directory) { Warnings = loaded.Warnings };
+        return tokenizer is not null && tokenizer.VocabSize > config.Vocab ? null : tokenizer;
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json;
 using TorchSharp;
 
@@ -7,7 +6,9 @@ namespace Subclone.Checkpoints;
 
 /// <summary>
 /// A .safetensors file opened for reading: the header is parsed and validated up front, tensors are read
-/// on demand (one seek and one read each), so a file larger than memory can be used tensor by tensor.
+/// on demand straight into their own memory (one seek, then reads of up to 64 MB), so a file larger than memory
+/// can be used tensor by tensor and reading a tensor needs no more than that tensor (plus its float32 copy when
+/// converted).
 /// </summary>
 public sealed class SafeTensorsFile : IDisposable
 {
@@ -147,7 +148,7 @@ public sealed class SafeTensorsFile : IDisposable
         lock (_stream)
         {
             _stream.Seek(_dataStart + e.Begin, SeekOrigin.Begin);
-            try { _stream.ReadExactly(tensor.bytes); }
+            try { TensorBytes.Read(_stream, tensor); }
             catch (EndOfStreamException) { tensor.Dispose(); throw new CheckpointException(Path, $"tensor '{name}' is truncated"); }
         }
         return tensor;
@@ -163,39 +164,14 @@ public sealed class SafeTensorsFile : IDisposable
 
     public void Dispose() => _stream.Dispose();
 
-    /// <summary>Writes tensors to <paramref name="path"/> in the layout Hugging Face's safetensors writes:
-    /// 8-byte little-endian header length, JSON header padded with spaces to a multiple of 8, then the data
-    /// in header order. Each tensor is converted to <paramref name="dtype"/> (null keeps its own).</summary>
+    /// <summary>Writes tensors to <paramref name="path"/> in Hugging Face's layout (see <see cref="SafeTensorsWriter"/>).
+    /// Each tensor is converted to <paramref name="dtype"/> (null keeps its own).</summary>
     public static void Write(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> tensors, torch.ScalarType? dtype = null,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var list = tensors.OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
-        var header = new StringBuilder("{");
-        header.Append("\"__metadata__\":{");
-        var meta = metadata ?? new Dictionary<string, string> { ["format"] = "pt" };
-        header.Append(string.Join(",", meta.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{JsonSerializer.Serialize(m.Key)}:{JsonSerializer.Serialize(m.Value)}")));
-        header.Append('}');
-        long offset = 0;
-        foreach (var (name, tensor) in list)
-        {
-            var type = dtype ?? tensor.dtype;
-            long bytes = tensor.numel() * SafeTensorsDtype.SizeOf(type);
-            header.Append($",{JsonSerializer.Serialize(name)}:{{\"dtype\":\"{SafeTensorsDtype.NameOf(type)}\",\"shape\":[{string.Join(",", tensor.shape)}],\"data_offsets\":[{offset},{offset + bytes}]}}");
-            offset += bytes;
-        }
-        header.Append('}');
-        while ((8 + Encoding.UTF8.GetByteCount(header.ToString())) % 8 != 0) header.Append(' ');
-        byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToString());
-
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        stream.Write(BitConverter.GetBytes((long)headerBytes.Length));
-        stream.Write(headerBytes);
-        foreach (var (_, tensor) in list)
-        {
-            var type = dtype ?? tensor.dtype;
-            using var scope = torch.NewDisposeScope();
-            var stored = tensor.to_type(type).contiguous();
-            if (stored.numel() > 0) stream.Write(stored.bytes);
-        }
+        var byName = tensors.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        using var writer = SafeTensorsWriter.Create(path, byName.Select(t => (t.Key, dtype ?? t.Value.dtype, t.Value.shape)), metadata);
+        foreach (var entry in writer.Entries) writer.Write(entry.Name, byName[entry.Name]);
+        writer.Complete();
     }
 }

@@ -1,6 +1,7 @@
 using Subclone.Checkpoints;
 using Subclone.Data;
 using Subclone.Data.Tokenizers;
+using Subclone.Models;
 
 namespace Subclone.Cloning;
 
@@ -10,10 +11,15 @@ namespace Subclone.Cloning;
 /// </summary>
 public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<CalibrationBatch> HeldOut, string Source)
 {
-    public static CalibrationData Prepare(ModelSource parent, IReadOnlyList<string> paths, int samples, int length, long seed, int heldOutSamples = 16)
+    public static CalibrationData Prepare(ModelSource parent, IReadOnlyList<string> paths, int samples, int length, long seed, int heldOutSamples = 16) =>
+        Prepare(parent.Tokenizer, parent.Model.Config, parent.Origin, paths, samples, length, seed, heldOutSamples);
+
+    /// <summary>Calibration text for a parent known by its config and tokenizer only (one read from disk block by block).</summary>
+    public static CalibrationData Prepare(ITextTokenizer? tokenizer, ModelConfig config, string origin, IReadOnlyList<string> paths,
+        int samples, int length, long seed, int heldOutSamples = 16)
     {
-        if (parent.Model.Config.Architecture == Models.Architecture.Vit)
-            return PrepareImages(parent, paths, samples, seed, heldOutSamples);
+        if (config.Architecture == Architecture.Vit)
+            return PrepareImages(config, origin, paths, samples, seed, heldOutSamples);
         string source = paths.Count == 0 ? DefaultCorpus.Name : string.Join(",", paths);
         var documents = TextCorpus.Load(paths);
         var random = new Random((int)(seed ^ (seed >> 32)));
@@ -23,9 +29,10 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
         var calibrationDocs = documents.GetRange(0, documents.Count - heldOutCount);
         if (calibrationDocs.Count == 0) calibrationDocs = heldOutDocs;
 
-        var tokenizer = parent.Tokenizer ?? throw new UserInputException($"{parent.Origin} has no tokenizer to read calibration text with");
-        int length2 = Math.Min(length, parent.Model.Config.MaxPositions);
-        if (parent.Model.Config.IsDecoder)
+        if (tokenizer is null)
+            throw new UserInputException($"{origin} has no tokenizer to read calibration text with (a synthetic parent can calibrate on --calib-random-ids)");
+        int length2 = Math.Min(length, config.MaxPositions);
+        if (config.IsDecoder)
         {
             int needed = (samples + 1) * (length2 + 1) * 2;
             var calibTokens = CalibrationSampler.TokenStream(calibrationDocs, tokenizer, needed);
@@ -37,7 +44,7 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
                 source);
         }
         if (tokenizer is not IEncoderTokenizer encoder)
-            throw new UserInputException($"{parent.Origin}: the encoder's tokenizer cannot add [CLS]/[SEP]");
+            throw new UserInputException($"{origin}: the encoder's tokenizer cannot add [CLS]/[SEP]");
         return new CalibrationData(
             CalibrationSampler.EncoderSentences(calibrationDocs, encoder.EncodeForModel, samples, length2, 16, seed),
             CalibrationSampler.EncoderSentences(heldOutDocs, encoder.EncodeForModel, heldOutSamples, length2, 16, seed + 1),
@@ -46,11 +53,11 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
 
     /// <summary>Image models calibrate on images: an IDX images file (labels beside it), shuffled with the seed and
     /// split 90/10, the held-out part with labels for accuracy.</summary>
-    static CalibrationData PrepareImages(ModelSource parent, IReadOnlyList<string> paths, int samples, long seed, int heldOutSamples)
+    static CalibrationData PrepareImages(ModelConfig config, string origin, IReadOnlyList<string> paths, int samples, long seed, int heldOutSamples)
     {
         if (paths.Count != 1 || !Data.Images.ImageFiles.IsIdxImages(paths[0]))
-            throw new UserInputException($"{parent.Origin} is an image model: give --calib an IDX images file (e.g. t10k-images-idx3-ubyte.gz)");
-        using var images = Data.Images.ImageDataset.LoadIdx(paths[0], Data.Images.ImageFiles.LabelsFor(paths[0]), Data.Images.ImageTransform.For(parent.Model.Config));
+            throw new UserInputException($"{origin} is an image model: give --calib an IDX images file (e.g. t10k-images-idx3-ubyte.gz)");
+        using var images = Data.Images.ImageDataset.LoadIdx(paths[0], Data.Images.ImageFiles.LabelsFor(paths[0]), Data.Images.ImageTransform.For(config));
         var random = new Random((int)(seed ^ (seed >> 32)));
         var order = Enumerable.Range(0, images.Count).OrderBy(_ => random.Next()).ToList();
         int heldOut = Math.Min(heldOutSamples, Math.Max(1, images.Count / 10));
@@ -62,5 +69,17 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
             return new CalibrationBatch(batch.Pixels, null, batch.Labels);
         }).ToList();
         return new CalibrationData(Batches(calibration), Batches(held), paths[0]);
+    }
+
+    /// <summary>Random token ids instead of text (<see cref="CalibrationSampler.RandomIds"/>), for parents without a
+    /// tokenizer such as those <c>subclone init</c> writes. Held-out batches use the next seed.</summary>
+    public static CalibrationData RandomIds(ModelConfig config, int samples, int length, long seed, int heldOutSamples = 16)
+    {
+        if (samples <= 0 || length <= 0) throw new UserInputException($"random calibration needs positive sizes, got {samples}×{length}");
+        int length2 = Math.Min(length, config.MaxPositions);
+        return new CalibrationData(
+            CalibrationSampler.RandomIds(config.Vocab, samples, length2, 8, seed),
+            CalibrationSampler.RandomIds(config.Vocab, heldOutSamples, length2, 8, seed + 1),
+            $"random-ids:{samples}x{length2}");
     }
 }

@@ -13,41 +13,47 @@ public static class CloneReport
     /// <summary>sha256 over the parent's weight files in name order (or over its tensors when it has no files).</summary>
     public static string Fingerprint(ModelSource parent)
     {
+        if (parent.Directory is string dir) return Fingerprint(dir);
         using var sha = SHA256.Create();
-        if (parent.Directory is string dir)
+        foreach (var (name, t) in parent.Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            foreach (var file in Directory.GetFiles(dir, "*.safetensors").Order(StringComparer.Ordinal))
-            {
-                using var stream = File.OpenRead(file);
-                var buffer = new byte[1 << 20];
-                int read;
-                while ((read = stream.Read(buffer)) > 0) sha.TransformBlock(buffer, 0, read, null, 0);
-            }
-        }
-        else
-        {
-            foreach (var (name, t) in parent.Model.state_dict().OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
-                sha.TransformBlock(nameBytes, 0, nameBytes.Length, null, 0);
-                var bytes = t.contiguous().bytes.ToArray();
-                sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
-            }
+            var nameBytes = System.Text.Encoding.UTF8.GetBytes(name);
+            sha.TransformBlock(nameBytes, 0, nameBytes.Length, null, 0);
+            var bytes = t.contiguous().bytes.ToArray();
+            sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
         }
         sha.TransformFinalBlock([], 0, 0);
         return Convert.ToHexStringLower(sha.Hash!);
     }
 
-    public static JsonObject Build(ModelSource parent, ModelConfig child, CloneMap map, ImportanceScores? scores)
+    /// <summary>sha256 over a model directory's weight files in name order, read a megabyte at a time.</summary>
+    public static string Fingerprint(string directory)
     {
-        var p = parent.Model.Config;
+        using var sha = SHA256.Create();
+        var buffer = new byte[1 << 20];
+        foreach (var file in Directory.GetFiles(directory, "*.safetensors").Order(StringComparer.Ordinal))
+        {
+            using var stream = File.OpenRead(file);
+            int read;
+            while ((read = stream.Read(buffer)) > 0) sha.TransformBlock(buffer, 0, read, null, 0);
+        }
+        sha.TransformFinalBlock([], 0, 0);
+        return Convert.ToHexStringLower(sha.Hash!);
+    }
+
+    public static JsonObject Build(ModelSource parent, ModelConfig child, CloneMap map, ImportanceScores? scores) =>
+        Build(parent.Origin, Fingerprint(parent), parent.Model.Config, child, map, scores);
+
+    /// <summary>The report for a parent known by its origin, fingerprint and config (one that was never loaded whole).</summary>
+    public static JsonObject Build(string origin, string fingerprint, ModelConfig p, ModelConfig child, CloneMap map, ImportanceScores? scores)
+    {
         var json = new JsonObject
         {
             ["format"] = "subclone.clone_map/1",
             ["parent"] = new JsonObject
             {
-                ["origin"] = parent.Origin,
-                ["sha256"] = Fingerprint(parent),
+                ["origin"] = origin,
+                ["sha256"] = fingerprint,
                 ["architecture"] = p.ArchitectureName,
                 ["shape"] = Shape(p),
             },

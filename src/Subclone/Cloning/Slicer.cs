@@ -16,32 +16,47 @@ public static class Slicer
     {
         map.Validate(parent.Config, "clone map");
         var parentTensors = parent.state_dict();
-        // The child has the parent's non-block parameters, and block 0's parameters once per child block.
-        var childNames = parentTensors.Keys.Where(n => ParameterLayout.LayerOf(n) is null)
-            .Concat(Enumerable.Range(0, child.Layers).SelectMany(l => parentTensors.Keys
-                .Where(n => ParameterLayout.LayerOf(n) == 0).Select(n => ParameterLayout.WithLayer(n, l))))
-            .ToList();
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         using var _ = no_grad();
-        foreach (string name in childNames)
+        foreach (string name in ChildNames(parentTensors.Keys, child.Layers))
         {
-            int? childLayer = ParameterLayout.LayerOf(name);
-            string parentName = childLayer is int l ? ParameterLayout.WithLayer(name, map.LayerMap[l]) : name;
+            string parentName = SourceName(name, map);
             if (!parentTensors.TryGetValue(parentName, out var source))
                 throw new InvalidOperationException($"the parent has no tensor '{parentName}' for the child's '{name}'");
-            result[name] = SliceOne(parent.Config, name, source, map, childLayer);
+            result[name] = SliceTensor(parent.Config, name, source, map);
         }
         return result;
     }
 
-    static Tensor SliceOne(ModelConfig parent, string name, Tensor source, CloneMap map, int? layer)
+    /// <summary>The child's tensor names: the parent's non-block parameters, and block 0's once per child block.</summary>
+    public static List<string> ChildNames(IEnumerable<string> parentNames, int childLayers)
     {
+        var names = parentNames.ToList();
+        return names.Where(n => ParameterLayout.LayerOf(n) is null)
+            .Concat(Enumerable.Range(0, childLayers).SelectMany(l => names
+                .Where(n => ParameterLayout.LayerOf(n) == 0).Select(n => ParameterLayout.WithLayer(n, l))))
+            .ToList();
+    }
+
+    /// <summary>The parent tensor a child tensor is cut from: the same name, in the parent block the map assigns.</summary>
+    public static string SourceName(string childName, CloneMap map) =>
+        ParameterLayout.LayerOf(childName) is int l ? ParameterLayout.WithLayer(childName, map.LayerMap[l]) : childName;
+
+    /// <summary>
+    /// Cuts one child tensor out of its parent tensor (<see cref="SourceName"/>, float32): sliced along each axis by
+    /// its role and, for a linear weight whose input shrank, scaled. Needs only that tensor, not the parent model, so
+    /// a parent larger than memory is sliced one tensor at a time. The caller owns (and disposes) the result.
+    /// </summary>
+    public static Tensor SliceTensor(ModelConfig parent, string childName, Tensor source, CloneMap map)
+    {
+        using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var layout = ParameterLayout.For(parent.Architecture, name);
+        int? layer = ParameterLayout.LayerOf(childName);
+        var layout = ParameterLayout.For(parent.Architecture, childName);
         var t = source;
         for (int axis = 0; axis < layout.Axes.Length; axis++)
         {
-            var index = Indices(parent, layout.Axes[axis], map, layer, name);
+            var index = Indices(parent, layout.Axes[axis], map, layer, childName);
             if (index is null) continue;
             t = t.index_select(axis, tensor(index.Select(i => (long)i).ToArray()));
         }

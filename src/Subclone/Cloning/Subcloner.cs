@@ -20,14 +20,7 @@ public static class Subcloner
     /// <summary>Replays a map (from clone_map.json) on a parent with the same architecture and shape.</summary>
     public static TransformerModel Apply(TransformerModel parent, CloneMap map)
     {
-        var p = parent.Config;
-        var childConfig = p with
-        {
-            Hidden = map.ResidualDims.Length, Layers = map.LayerMap.Length, Heads = map.Heads[0].Length,
-            KvHeads = map.KvHeads[0].Length, Ffn = map.FfnNeurons[0].Length,
-        };
-        if (p.Architecture != Architecture.Llama && childConfig.Hidden != childConfig.Heads * p.HeadDim)
-            throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
+        var childConfig = ChildConfig(parent.Config, map);
         var tensors = Slicer.Slice(parent, childConfig, map);
         try
         {
@@ -37,5 +30,18 @@ public static class Subcloner
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
+    }
+
+    /// <summary>The shape a map cuts from a parent of config <paramref name="p"/>.</summary>
+    public static ModelConfig ChildConfig(ModelConfig p, CloneMap map)
+    {
+        var childConfig = p with
+        {
+            Hidden = map.ResidualDims.Length, Layers = map.LayerMap.Length, Heads = map.Heads[0].Length,
+            KvHeads = map.KvHeads[0].Length, Ffn = map.FfnNeurons[0].Length,
+        };
+        if (p.Architecture != Architecture.Llama && childConfig.Hidden != childConfig.Heads * p.HeadDim)
+            throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
+        return childConfig;
     }
 }

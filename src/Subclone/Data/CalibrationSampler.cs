@@ -29,6 +29,17 @@ public static class CalibrationSampler
         return batches;
     }
 
+    /// <summary>Token ids drawn uniformly from [0, vocab) with the seed, in batches: calibration for synthetic parents,
+    /// which have no tokenizer and whose statistics are no better for real text anyway.</summary>
+    public static List<CalibrationBatch> RandomIds(int vocab, int windows, int length, int batchSize, long seed)
+    {
+        using var generator = new Generator((ulong)seed);
+        var batches = new List<CalibrationBatch>();
+        for (int b = 0; b < windows; b += batchSize)
+            batches.Add(new CalibrationBatch(randint(0, vocab, [Math.Min(batchSize, windows - b), length], dtype: ScalarType.Int64, generator: generator)));
+        return batches;
+    }
+
     /// <summary>The whole corpus as one token stream, documents separated by EOS (or nothing if the tokenizer has none).</summary>
     public static List<int> TokenStream(IEnumerable<string> documents, ITextTokenizer tokenizer, int maxTokens)
     {

@@ -22,17 +22,41 @@ public sealed class Gpt2Model : TransformerModel
         InitializeWeights();
     }
 
-    protected override bool IsNorm(string name) => name.Contains(".ln_");
 
-    /// <summary>GPT-2 scales residual output projections by 1/√(2·n_layer) so the residual stream's variance does not grow with depth.</summary>
-    protected override double InitStd(string name) =>
-        name.EndsWith("c_proj.weight") ? Config.InitializerRange / Math.Sqrt(2.0 * Config.Layers) : Config.InitializerRange;
+    internal static ParameterInit InitRule(ModelConfig c, string name) => ParameterInit.Standard(name, isNorm: name.Contains(".ln_"),
+        std: name.EndsWith("c_proj.weight") ? c.InitializerRange / Math.Sqrt(2.0 * c.Layers) : c.InitializerRange);
 
-    public override string? CanonicalName(string fileKey)
+    internal static string? CanonicalKey(ModelConfig c, string fileKey)
     {
         if (fileKey.EndsWith(".attn.bias") || fileKey.EndsWith(".attn.masked_bias")) return null;  // causal-mask buffers
-        if (fileKey == "lm_head.weight") return Config.TieWordEmbeddings ? null : fileKey;
+        if (fileKey == "lm_head.weight") return c.TieWordEmbeddings ? null : fileKey;
         return fileKey.StartsWith("transformer.") ? fileKey : "transformer." + fileKey;
+    }
+
+    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
+    {
+        long d = c.Hidden, inner = (long)c.Heads * c.HeadDim, f = c.Ffn;
+        yield return new("transformer.wte.weight", [c.Vocab, d]);
+        yield return new("transformer.wpe.weight", [c.MaxPositions, d]);
+        for (int i = 0; i < c.Layers; i++)
+        {
+            string p = $"transformer.h.{i}.";
+            yield return new(p + "ln_1.weight", [d]);
+            yield return new(p + "ln_1.bias", [d]);
+            yield return new(p + "attn.c_attn.weight", [d, 3 * inner]);
+            yield return new(p + "attn.c_attn.bias", [3 * inner]);
+            yield return new(p + "attn.c_proj.weight", [inner, d]);
+            yield return new(p + "attn.c_proj.bias", [d]);
+            yield return new(p + "ln_2.weight", [d]);
+            yield return new(p + "ln_2.bias", [d]);
+            yield return new(p + "mlp.c_fc.weight", [d, f]);
+            yield return new(p + "mlp.c_fc.bias", [f]);
+            yield return new(p + "mlp.c_proj.weight", [f, d]);
+            yield return new(p + "mlp.c_proj.bias", [d]);
+        }
+        yield return new("transformer.ln_f.weight", [d]);
+        yield return new("transformer.ln_f.bias", [d]);
+        if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
     }
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
@@ -62,12 +86,18 @@ public sealed class Gpt2Transformer : nn.Module
 
     public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
     {
+        var x = Embed(wte, wpe, inputIds);
+        foreach (var block in h) x = block.Forward(x, probe);
+        return ln_f.forward(x);
+    }
+
+    /// <summary>Token plus learned position embeddings: the residual stream entering block 0.</summary>
+    public static Tensor Embed(EmbeddingTable wte, EmbeddingTable wpe, Tensor inputIds)
+    {
         long t = inputIds.shape[^1];
         if (t > wpe.weight.shape[0]) throw new ArgumentException($"sequence of {t} tokens exceeds n_positions {wpe.weight.shape[0]}");
         var positions = arange(t, dtype: ScalarType.Int64);
-        var x = wte.forward(inputIds) + wpe.forward(positions);
-        foreach (var block in h) x = block.Forward(x, probe);
-        return ln_f.forward(x);
+        return wte.forward(inputIds) + wpe.forward(positions);
     }
 }
 

@@ -22,13 +22,43 @@ public sealed class LlamaModel : TransformerModel
         InitializeWeights();
     }
 
-    protected override bool IsNorm(string name) => name.EndsWith("norm.weight");
 
-    public override string? CanonicalName(string fileKey)
+    internal static ParameterInit InitRule(ModelConfig c, string name) =>
+        ParameterInit.Standard(name, isNorm: name.EndsWith("norm.weight"), std: c.InitializerRange);
+
+    internal static string? CanonicalKey(ModelConfig c, string fileKey)
     {
         if (fileKey.EndsWith(".rotary_emb.inv_freq")) return null;  // a buffer older checkpoints saved
-        if (fileKey == "lm_head.weight" && Config.TieWordEmbeddings) return null;
+        if (fileKey == "lm_head.weight" && c.TieWordEmbeddings) return null;
         return fileKey;
+    }
+
+    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
+    {
+        long d = c.Hidden, q = (long)c.Heads * c.HeadDim, kv = (long)c.KvHeads * c.HeadDim, f = c.Ffn;
+        yield return new("model.embed_tokens.weight", [c.Vocab, d]);
+        for (int i = 0; i < c.Layers; i++)
+        {
+            string p = $"model.layers.{i}.";
+            yield return new(p + "input_layernorm.weight", [d]);
+            foreach (var (proj, rows, cols, bias) in new[]
+            {
+                ("self_attn.q_proj", q, d, c.AttentionBias), ("self_attn.k_proj", kv, d, c.AttentionBias),
+                ("self_attn.v_proj", kv, d, c.AttentionBias), ("self_attn.o_proj", d, q, c.AttentionBias && c.ModelType != "qwen2"),
+            })
+            {
+                yield return new(p + proj + ".weight", [rows, cols]);
+                if (bias) yield return new(p + proj + ".bias", [rows]);
+            }
+            yield return new(p + "post_attention_layernorm.weight", [d]);
+            foreach (var (proj, rows, cols) in new[] { ("mlp.gate_proj", f, d), ("mlp.up_proj", f, d), ("mlp.down_proj", d, f) })
+            {
+                yield return new(p + proj + ".weight", [rows, cols]);
+                if (c.MlpBias) yield return new(p + proj + ".bias", [rows]);
+            }
+        }
+        yield return new("model.norm.weight", [d]);
+        if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
     }
 
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)

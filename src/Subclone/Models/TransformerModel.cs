@@ -19,25 +19,13 @@ public abstract class TransformerModel : nn.Module
 
     /// <summary>Maps a tensor name found in a checkpoint file to this model's parameter name, or null to
     /// ignore it (buffers old checkpoints carry, a tied head stored anyway).</summary>
-    public virtual string? CanonicalName(string fileKey) => fileKey;
+    public string? CanonicalName(string fileKey) => CanonicalNameFor(Config, fileKey);
 
-    /// <summary>Whether a parameter is a norm weight (initialised to one).</summary>
-    protected abstract bool IsNorm(string name);
-
-    /// <summary>The std of a weight's normal initialisation: initializer_range unless a family scales it.</summary>
-    protected virtual double InitStd(string name) => Config.InitializerRange;
-
-    /// <summary>Hugging Face's initialisation: biases zero, norm weights one, every other weight N(0, InitStd).
-    /// With a generator the result depends only on its seed, not on what else used torch's global RNG.</summary>
+    /// <summary>Hugging Face's initialisation of every parameter, by the family's per-name rule. With a
+    /// generator the result depends only on its seed, not on what else used torch's global RNG.</summary>
     public void InitializeWeights(Generator? generator = null)
     {
-        using var _ = no_grad();
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.EndsWith(".bias")) p.zero_();
-            else if (IsNorm(name)) p.fill_(1);
-            else p.normal_(0, InitStd(name), generator);
-        }
+        foreach (var (name, p) in named_parameters()) InitFor(Config, name).Apply(p, generator);
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
@@ -59,6 +47,37 @@ public abstract class TransformerModel : nn.Module
         Architecture.Llama => new LlamaModel(config),
         Architecture.Bert => new BertModel(config),
         Architecture.Vit => new VitModel(config),
+        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
+    };
+
+    /// <summary>The names and shapes of <see cref="Create"/>(config).state_dict(), in that order, without building
+    /// the model. <paramref name="withPooler"/> matters for BERT only.</summary>
+    public static IReadOnlyList<ParameterShape> ParameterShapes(ModelConfig config, bool withPooler = true) => config.Architecture switch
+    {
+        Architecture.Gpt2 => Gpt2Model.Shapes(config).ToList(),
+        Architecture.Llama => LlamaModel.Shapes(config).ToList(),
+        Architecture.Bert => BertModel.Shapes(config, withPooler).ToList(),
+        Architecture.Vit => VitModel.Shapes(config).ToList(),
+        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
+    };
+
+    /// <summary>Hugging Face's initialisation of the parameter <paramref name="name"/>.</summary>
+    public static ParameterInit InitFor(ModelConfig config, string name) => config.Architecture switch
+    {
+        Architecture.Gpt2 => Gpt2Model.InitRule(config, name),
+        Architecture.Llama => LlamaModel.InitRule(config, name),
+        Architecture.Bert => BertModel.InitRule(config, name),
+        Architecture.Vit => VitModel.InitRule(config, name),
+        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
+    };
+
+    /// <summary>The parameter a checkpoint's tensor name stands for, or null for tensors the model ignores.</summary>
+    public static string? CanonicalNameFor(ModelConfig config, string fileKey) => config.Architecture switch
+    {
+        Architecture.Gpt2 => Gpt2Model.CanonicalKey(config, fileKey),
+        Architecture.Llama => LlamaModel.CanonicalKey(config, fileKey),
+        Architecture.Bert => BertModel.CanonicalKey(fileKey),
+        Architecture.Vit => VitModel.CanonicalKey(fileKey),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 }

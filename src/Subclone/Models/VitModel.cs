@@ -23,11 +23,20 @@ public sealed class VitModel : TransformerModel
         InitializeWeights();
     }
 
-    protected override bool IsNorm(string name) => name.Contains("layernorm");
+    internal static ParameterInit InitRule(ModelConfig c, string name) =>
+        ParameterInit.Standard(name, isNorm: name.Contains("layernorm"), std: c.InitializerRange);
+
+    /// <summary>ViT classifiers are small (image models up to ViT-H fit in memory many times over), so their
+    /// parameter list is read off a built model rather than written out by hand.</summary>
+    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
+    {
+        using var model = new VitModel(c);
+        return model.named_parameters().Select(p => new ParameterShape(p.name, p.parameter.shape)).ToList();
+    }
 
     /// <summary>ViTModel checkpoints store the backbone without the "vit." prefix, and a pooler the
     /// classification model does not have; their classifier is still missing, and loading says so.</summary>
-    public override string? CanonicalName(string fileKey)
+    internal static string? CanonicalKey(string fileKey)
     {
         if (fileKey.StartsWith("pooler.") || fileKey.StartsWith("vit.pooler.")) return null;
         if (fileKey.StartsWith("embeddings.") || fileKey.StartsWith("encoder.") || fileKey.StartsWith("layernorm.")) return "vit." + fileKey;

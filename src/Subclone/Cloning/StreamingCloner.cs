@@ -1,0 +1,114 @@
+using Subclone.Checkpoints;
+using Subclone.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Subclone.Cloning;
+
+/// <summary>
+/// Weight subcloning of a parent larger than memory, read from its checkpoint a block or a tensor at a time.
+/// Calibration embeds the batches, then builds one parent block at a time, runs every batch's hidden states
+/// through it with the importance hooks, keeps the outputs and frees the block. Planning is
+/// <see cref="ClonePlanner"/>'s. Slicing reads each parent tensor, cuts the child's tensor from it and writes
+/// that straight into the child's checkpoint. Peak memory is about one parent block in float32 plus the
+/// calibration activations, or the largest single tensor (the embedding or head) in float32 if that is more.
+/// Given the same parent, calibration batches and options, the child's files are byte for byte those
+/// <see cref="Subcloner"/> and <see cref="HfCheckpoint.Save"/> write.
+/// </summary>
+public static class StreamingCloner
+{
+    /// <summary>The same statistics as <see cref="Calibrator.Measure"/>, with one parent block in memory at a time.
+    /// Progress counts the embedding and each block.</summary>
+    public static ImportanceScores Measure(CheckpointReader parent, IReadOnlyList<CalibrationBatch> batches, string source, long seed,
+        IProgress<(int Done, int Total)>? progress = null)
+    {
+        if (batches.Count == 0) throw new UserInputException($"calibration data from {source} is empty");
+        var config = parent.Config;
+        var forward = BlockwiseForward.For(config);
+        var probe = new ImportanceProbe(config);
+        int steps = config.Layers + 1;
+        var hidden = new List<Tensor>(batches.Count);
+        using var _ = no_grad();
+        try
+        {
+            var (embedding, embeddingPrefix) = forward.CreateEmbedding();
+            using (embedding)
+            {
+                parent.Load(embedding, embeddingPrefix);
+                embedding.eval();
+                foreach (var batch in batches)
+                {
+                    using var scope = NewDisposeScope();
+                    hidden.Add(forward.Embed(embedding, batch.InputIds).MoveToOuterDisposeScope());
+                }
+            }
+            NativeHeap.Trim();
+            progress?.Report((1, steps));
+
+            for (int layer = 0; layer < config.Layers; layer++)
+            {
+                var (block, prefix) = forward.CreateBlock(layer);
+                using (block)
+                {
+                    parent.Load(block, prefix);
+                    block.eval();
+                    for (int b = 0; b < batches.Count; b++)
+                    {
+                        using var scope = NewDisposeScope();
+                        probe.TokenMask = batches[b].AttentionMask;
+                        var output = forward.RunBlock(block, hidden[b], batches[b].AttentionMask, probe).MoveToOuterDisposeScope();
+                        hidden[b].Dispose();
+                        hidden[b] = output;
+                    }
+                }
+                // The block's memory is free; without this glibc would keep much of it (and the activations) resident.
+                NativeHeap.Trim();
+                progress?.Report((layer + 2, steps));
+            }
+        }
+        finally
+        {
+            probe.TokenMask = null;
+            foreach (var h in hidden) h.Dispose();
+        }
+        return probe.Result(batches.Sum(b => b.Tokens), source, seed);
+    }
+
+    /// <summary>What a child of <paramref name="target"/>'s shape keeps (see <see cref="ClonePlanner.Plan"/>).</summary>
+    public static CloneMap Plan(CheckpointReader parent, CloneTarget target, ImportanceScores? scores, CloneOptions options) =>
+        ClonePlanner.Plan(parent.Config, target.Apply(parent.Config), scores, options);
+
+    /// <summary>
+    /// Cuts the child <paramref name="map"/> describes out of the parent, one tensor at a time, into a Hugging Face
+    /// directory (shards of at most <paramref name="maxShardBytes"/>), with the parent's tokenizer files and
+    /// <paramref name="extraFiles"/>. Atomic: the directory appears complete or not at all. Returns the child's config.
+    /// </summary>
+    public static ModelConfig Write(CheckpointReader parent, CloneMap map, string directory, ScalarType dtype, bool overwrite = false,
+        long maxShardBytes = CheckpointWriter.DefaultShardBytes, IEnumerable<(string Name, string Content)>? extraFiles = null,
+        IProgress<(int Done, int Total)>? progress = null)
+    {
+        map.Validate(parent.Config, "clone map");
+        var child = Subcloner.ChildConfig(parent.Config, map);
+        var shapes = TransformerModel.ParameterShapes(child, parent.HasPooler);
+        var expected = Slicer.ChildNames(parent.Parameters.Select(p => p.Name), child.Layers).Order(StringComparer.Ordinal);
+        if (!expected.SequenceEqual(shapes.Select(s => s.Name).Order(StringComparer.Ordinal)))
+            throw new InvalidOperationException($"the child's parameters do not follow from the parent's ({child.ArchitectureName})");
+
+        using var writer = CheckpointWriter.Create(directory, child, shapes, dtype, overwrite, maxShardBytes);
+        int done = 0;
+        foreach (string name in writer.Names)
+        {
+            using (var scope = NewDisposeScope())
+            {
+                var source = parent.ReadFloat32(Slicer.SourceName(name, map));
+                writer.Write(name, Slicer.SliceTensor(parent.Config, name, source, map));
+            }
+            NativeHeap.Trim();
+            progress?.Report((++done, writer.Names.Count));
+        }
+        writer.CopyCompanions(parent.Directory);
+        foreach (var (name, content) in extraFiles ?? []) writer.AddFile(name, content);
+        writer.Commit();
+        return child;
+    }
+}

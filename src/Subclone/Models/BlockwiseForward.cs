@@ -1,0 +1,93 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Subclone.Models;
+
+/// <summary>
+/// A model's forward pass cut into its embedding and its blocks, each built as a module of its own and loaded
+/// separately, so a model larger than memory runs with one block's weights in memory at a time. The modules and
+/// operations are the whole model's own, so on the same inputs each step computes bit for bit what the whole
+/// model computes there. The final norm and head are left out: block statistics don't need them.
+/// </summary>
+public abstract class BlockwiseForward
+{
+    protected BlockwiseForward(ModelConfig config) => Config = config;
+
+    public ModelConfig Config { get; }
+
+    public static BlockwiseForward For(ModelConfig config) => config.Architecture switch
+    {
+        Architecture.Gpt2 => new Gpt2(config),
+        Architecture.Llama => new Llama(config),
+        Architecture.Bert => new Bert(config),
+        _ => throw new NotSupportedException($"{config.Architecture} models cannot be run block by block"),
+    };
+
+    /// <summary>An empty module for the embedding, and the prefix that turns its state_dict keys into checkpoint names.</summary>
+    public abstract (nn.Module Module, string Prefix) CreateEmbedding();
+
+    /// <summary>The residual stream entering block 0, [B, T, D].</summary>
+    public abstract Tensor Embed(nn.Module embedding, Tensor inputIds);
+
+    /// <summary>An empty module for block <paramref name="layer"/> (its hooks report that layer), and its name prefix.</summary>
+    public abstract (nn.Module Module, string Prefix) CreateBlock(int layer);
+
+    /// <summary>The block's output for one batch's hidden states; <paramref name="attentionMask"/> is the batch's [B, T] 1/0 mask.</summary>
+    public abstract Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe);
+
+    sealed class Gpt2(ModelConfig config) : BlockwiseForward(config)
+    {
+        /// <summary>GPT-2's two embedding tables under their names in Gpt2Transformer.</summary>
+        sealed class Embeddings : nn.Module
+        {
+            public EmbeddingTable wte, wpe;
+
+            public Embeddings(ModelConfig c) : base(nameof(Embeddings))
+            {
+                wte = new EmbeddingTable(c.Vocab, c.Hidden);
+                wpe = new EmbeddingTable(c.MaxPositions, c.Hidden);
+                RegisterComponents();
+            }
+        }
+
+        public override (nn.Module, string) CreateEmbedding() => (new Embeddings(Config), "transformer.");
+
+        public override Tensor Embed(nn.Module embedding, Tensor inputIds)
+        {
+            var e = (Embeddings)embedding;
+            return Gpt2Transformer.Embed(e.wte, e.wpe, inputIds);
+        }
+
+        public override (nn.Module, string) CreateBlock(int layer) => (new Gpt2Block(Config, layer), $"transformer.h.{layer}.");
+
+        public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>
+            ((Gpt2Block)block).Forward(hidden, probe);
+    }
+
+    sealed class Llama(ModelConfig config) : BlockwiseForward(config)
+    {
+        public override (nn.Module, string) CreateEmbedding() => (new EmbeddingTable(Config.Vocab, Config.Hidden), "model.embed_tokens.");
+
+        public override Tensor Embed(nn.Module embedding, Tensor inputIds) => ((EmbeddingTable)embedding).forward(inputIds);
+
+        public override (nn.Module, string) CreateBlock(int layer) => (new LlamaBlock(Config, layer), $"model.layers.{layer}.");
+
+        public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe)
+        {
+            var (cos, sin) = Rotary.CosSin(hidden.shape[1], Config.HeadDim, Config.RopeTheta);
+            return ((LlamaBlock)block).Forward(hidden, cos, sin, probe);
+        }
+    }
+
+    sealed class Bert(ModelConfig config) : BlockwiseForward(config)
+    {
+        public override (nn.Module, string) CreateEmbedding() => (new BertEmbeddings(Config), "embeddings.");
+
+        public override Tensor Embed(nn.Module embedding, Tensor inputIds) => ((BertEmbeddings)embedding).Forward(inputIds);
+
+        public override (nn.Module, string) CreateBlock(int layer) => (new BertLayer(Config, layer), $"encoder.layer.{layer}.");
+
+        public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>
+            ((BertLayer)block).Forward(hidden, BertModel.AdditiveMask(attentionMask), probe);
+    }
+}

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 // fp32 matmul peak measured by this same process. Usage: dotnet run -c Release --project bench/Subclone.Bench [-- --steps N]
 // Prints a Markdown table for docs/benchmarks.md.
 int steps = args.Length >= 2 && args[0] == "--steps" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
-torch.set_num_threads(Environment.ProcessorCount);
+torch.set_num_threads(Subclone.Training.Trainer.Threads());  // every core unless OMP_NUM_THREADS says otherwise
 var invariant = CultureInfo.InvariantCulture;
 
 double peak = MatmulPeak();

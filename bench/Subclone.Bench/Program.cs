@@ -5,17 +5,60 @@ using System.Text.Json.Nodes;
 using Subclone.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using Subclone.Checkpoints;
+using Subclone.Checkpoints.Llama2c;
+using Subclone.Cloning;
+using Subclone.Inference;
 
-// Training throughput and model FLOPs utilisation (MFU) of GPT-2-style models on this machine, against the
-// fp32 matmul peak measured by this same process. Usage: dotnet run -c Release --project bench/Subclone.Bench [-- --steps N]
-// Prints a Markdown table for docs/benchmarks.md.
-int steps = args.Length >= 2 && args[0] == "--steps" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+// Benchmarks for docs/benchmarks.md, each printed as a Markdown table:
+//   (default)          training throughput and MFU of GPT-2-style models, against the fp32 matmul peak measured
+//                      by this same process;
+//   --cloning          wall time (calibration / planning+slicing / writing) and peak memory of subcloning random
+//                      GPT-2-small- (124M) and GPT-2-medium-shaped (355M) parents to half size, each in its own
+//                      process so peak RSS (VmHWM) is that clone's alone;
+//   --inference        `generate` tokens/s for stories260K (../shared) and a 124M-shaped GPT-2.
+// Usage: dotnet run -c Release --project bench/Subclone.Bench -- [--steps N | --cloning | --inference]
 torch.set_num_threads(Subclone.Training.Trainer.Threads());  // every core unless OMP_NUM_THREADS says otherwise
 var invariant = CultureInfo.InvariantCulture;
+string machine = $"Machine: {Environment.ProcessorCount} cores, {CpuModel()}; torch threads {torch.get_num_threads()}; TorchSharp {typeof(torch).Assembly.GetName().Version}.";
+
+if (args.Length >= 2 && args[0] == "--clone-one") { Console.WriteLine(CloneOne(args[1])); return; }
+if (args.Contains("--cloning"))
+{
+    Console.WriteLine(machine);
+    Console.WriteLine();
+    Console.WriteLine("| parent | parent params | child | calibration (64 × 256 tokens) | plan + slice | write | total | peak RSS |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|");
+    foreach (string shape in new[] { "124M", "355M" })
+    {
+        // A fresh process per parent: VmHWM is a high-water mark, so it must start from zero.
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(typeof(Generator).Assembly.Location == "" ? "" : Path.Combine(AppContext.BaseDirectory, "Subclone.Bench.dll"));
+        start.ArgumentList.Add("--clone-one");
+        start.ArgumentList.Add(shape);
+        using var child = Process.Start(start)!;
+        Console.WriteLine(child.StandardOutput.ReadToEnd().Trim());
+        child.WaitForExit();
+    }
+    return;
+}
+if (args.Contains("--inference"))
+{
+    Console.WriteLine(machine);
+    Console.WriteLine();
+    Console.WriteLine("| model | params | prompt | new tokens | tokens/s |");
+    Console.WriteLine("|---|---|---|---|---|");
+    string stories = Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data/stories260K/stories260K.bin");
+    if (File.Exists(stories)) Console.WriteLine(Generation("stories260K", Llama2cConfig.Load(stories), 256));
+    else Console.WriteLine("| stories260K | ../shared absent | | | |");
+    Console.WriteLine(Generation("GPT-2 124M-shaped (random)", TransformerModel.Create(Gpt2Config(768, 12, 12, 50257, 1024), seed: 0), 64));
+    return;
+}
+int steps = args.Length >= 2 && args[0] == "--steps" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
 
 double peak = MatmulPeak();
 var report = new StringBuilder();
-report.AppendLine($"Machine: {Environment.ProcessorCount} cores, {CpuModel()}; torch threads {torch.get_num_threads()}; TorchSharp {typeof(torch).Assembly.GetName().Version}.");
+report.AppendLine(machine);
 report.AppendLine(string.Create(invariant, $"fp32 matmul peak (2048×2048×2048, best of 10): **{peak / 1e9:F1} GFLOP/s**."));
 report.AppendLine();
 report.AppendLine("| width | layers | heads | params (non-embedding) | batch × seq | step (ms) | tokens/s | model GFLOP/s | MFU |");
@@ -27,6 +70,48 @@ foreach (var (width, layers) in new[] { (128, 4), (256, 4), (512, 4) })
     Console.Error.WriteLine(row);
 }
 Console.WriteLine(report.ToString());
+
+static ModelConfig Gpt2Config(int width, int layers, int heads, int vocab, int positions) => ModelConfig.Parse(new JsonObject
+{
+    ["model_type"] = "gpt2", ["n_embd"] = width, ["n_layer"] = layers, ["n_head"] = heads, ["vocab_size"] = vocab,
+    ["n_positions"] = positions, ["tie_word_embeddings"] = true,
+}, "bench");
+
+/// One clone, timed by phase; the process's peak RSS at the end is the clone's.
+static string CloneOne(string shape)
+{
+    var config = shape == "124M" ? Gpt2Config(768, 12, 12, 50257, 1024) : Gpt2Config(1024, 24, 16, 50257, 1024);
+    var parent = TransformerModel.Create(config, seed: 0);
+    var generator = new Generator(1);
+    var batches = Enumerable.Range(0, 8).Select(_ => new CalibrationBatch(randint(0, config.Vocab, [8, 256], generator: generator))).ToList();
+    var watch = Stopwatch.StartNew();
+    var scores = Calibrator.Measure(parent, batches, "random ids", 0);
+    double calibration = watch.Elapsed.TotalSeconds;
+    watch.Restart();
+    var target = new CloneTarget(Hidden: config.Hidden / 2, Heads: config.Heads / 2, Ffn: config.Ffn / 2, Layers: config.Layers / 2);
+    var child = Subcloner.Clone(parent, target, scores, new CloneOptions()).Child;
+    double slicing = watch.Elapsed.TotalSeconds;
+    watch.Restart();
+    string outDir = Path.Combine(Path.GetTempPath(), $"subclone-bench-{shape}-{Environment.ProcessId}");
+    HfCheckpoint.Save(child, outDir, ScalarType.Float32, overwrite: true);
+    double writing = watch.Elapsed.TotalSeconds;
+    Directory.Delete(outDir, recursive: true);
+    long peakKb = File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmHWM:")).Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture)).FirstOrDefault();
+    var c = child.Config;
+    return string.Create(CultureInfo.InvariantCulture,
+        $"| GPT-2 {shape}-shaped ({config.Layers} × {config.Hidden}) | {parent.ParameterCount():N0} | {c.Layers} × {c.Hidden}, {c.Heads} heads, FFN {c.Ffn} ({child.ParameterCount():N0}) | {calibration:F1} s | {slicing:F1} s | {writing:F1} s | {calibration + slicing + writing:F1} s | {peakKb / 1048576.0:F2} GB |");
+}
+
+static string Generation(string name, TransformerModel model, int newTokens)
+{
+    int[] prompt = [1, 403, 407, 261, 378];
+    TextGenerator.Generate(model, prompt, 4, new SamplingOptions(Greedy: true));  // warm up
+    var watch = Stopwatch.StartNew();
+    var output = TextGenerator.Generate(model, prompt, newTokens, new SamplingOptions(Greedy: true));
+    double seconds = watch.Elapsed.TotalSeconds;
+    return string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {model.ParameterCount():N0} | {prompt.Length} tokens | {output.Count - prompt.Length} | {(output.Count - prompt.Length) / seconds:F1} |");
+}
 
 static double MatmulPeak()
 {

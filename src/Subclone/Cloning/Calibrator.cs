@@ -19,7 +19,10 @@ public static class Calibrator
             using var scope = NewDisposeScope();
             var batch = batches[i];
             probe.TokenMask = batch.AttentionMask;
-            model.Forward(batch.InputIds, batch.AttentionMask, probe);
+            model.ForwardHidden(batch.InputIds, batch.AttentionMask, probe).Dispose();
+            scope.Dispose();
+            // Return the batch's freed activations to the OS: glibc otherwise keeps them in its heaps.
+            NativeHeap.Trim();
             progress?.Report((i + 1, batches.Count));
         }
         probe.TokenMask = null;

@@ -59,6 +59,12 @@ public sealed class Gpt2Model : TransformerModel
         if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
     }
 
+    public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
+    {
+        using var scope = NewDisposeScope();
+        return transformer.Forward(inputIds, probe).MoveToOuterDisposeScope();
+    }
+
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         using var scope = NewDisposeScope();

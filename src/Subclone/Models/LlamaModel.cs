@@ -61,6 +61,12 @@ public sealed class LlamaModel : TransformerModel
         if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
     }
 
+    public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
+    {
+        using var scope = NewDisposeScope();
+        return model.Forward(inputIds, probe).MoveToOuterDisposeScope();
+    }
+
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         using var scope = NewDisposeScope();

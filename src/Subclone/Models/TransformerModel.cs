@@ -17,6 +17,11 @@ public abstract class TransformerModel : nn.Module
     /// pixel values [B, C, H, W] in <paramref name="inputIds"/> and returns class logits [B, labels].</summary>
     public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null);
 
+    /// <summary>The forward pass up to the last block's (normed) hidden states, without the head: what calibration
+    /// needs. For decoders this skips the vocabulary-sized logits, the largest activation of the pass.</summary>
+    public virtual Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null) =>
+        Forward(inputIds, attentionMask, probe);
+
     /// <summary>Maps a tensor name found in a checkpoint file to this model's parameter name, or null to
     /// ignore it (buffers old checkpoints carry, a tied head stored anyway).</summary>
     public string? CanonicalName(string fileKey) => CanonicalNameFor(Config, fileKey);

@@ -16,13 +16,21 @@ using Subclone.Inference;
 //   --cloning          wall time (calibration / planning+slicing / writing) and peak memory of subcloning random
 //                      GPT-2-small- (124M) and GPT-2-medium-shaped (355M) parents to half size, each in its own
 //                      process so peak RSS (VmHWM) is that clone's alone;
-//   --inference        `generate` tokens/s for stories260K (../shared) and a 124M-shaped GPT-2.
-// Usage: dotnet run -c Release --project bench/Subclone.Bench -- [--steps N | --cloning | --inference]
+//   --inference        `generate` tokens/s for stories260K (../shared) and a 124M-shaped GPT-2;
+//   --memory           resident memory every 100 steps of a 1000-step training run.
+// Usage: dotnet run -c Release --project bench/Subclone.Bench -- [--steps N | --cloning | --inference | --memory]
 torch.set_num_threads(Subclone.Training.Trainer.Threads());  // every core unless OMP_NUM_THREADS says otherwise
 var invariant = CultureInfo.InvariantCulture;
 string machine = $"Machine: {Environment.ProcessorCount} cores, {CpuModel()}; torch threads {torch.get_num_threads()}; TorchSharp {typeof(torch).Assembly.GetName().Version}.";
 
 if (args.Length >= 2 && args[0] == "--clone-one") { Console.WriteLine(CloneOne(args[1])); return; }
+if (args.Contains("--memory"))
+{
+    Console.WriteLine(machine);
+    Console.WriteLine();
+    Console.WriteLine(MemoryOverTraining(steps: 1000, every: 100));
+    return;
+}
 if (args.Contains("--cloning"))
 {
     Console.WriteLine(machine);
@@ -70,6 +78,32 @@ foreach (var (width, layers) in new[] { (128, 4), (256, 4), (512, 4) })
     Console.Error.WriteLine(row);
 }
 Console.WriteLine(report.ToString());
+
+/// Resident memory while training the 256-wide model for many steps: flat means no native leak per step.
+static string MemoryOverTraining(int steps, int every)
+{
+    var config = Gpt2Config(256, 4, 4, 512, 256);
+    var model = TransformerModel.Create(config, seed: 0);
+    model.train();
+    var optimizer = optim.AdamW(model.parameters(), 1e-4);
+    var generator = new Generator(1);
+    static double RssMb() => File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmRSS:"))
+        .Select(l => long.Parse(l.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0).First();
+    var table = new StringBuilder("| step | resident memory (MB) |\n|---|---|\n");
+    for (int step = 1; step <= steps; step++)
+    {
+        using (var scope = NewDisposeScope())
+        {
+            var ids = randint(0, 512, [8, 129], generator: generator);
+            var logits = model.Forward(ids[.., ..128]);
+            nn.functional.cross_entropy(logits.reshape(-1, 512), ids[.., 1..].reshape(-1)).backward();
+            optimizer.step();
+            optimizer.zero_grad();
+        }
+        if (step == 1 || step % every == 0) table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {step} | {RssMb():F0} |"));
+    }
+    return table.ToString();
+}
 
 static ModelConfig Gpt2Config(int width, int layers, int heads, int vocab, int positions) => ModelConfig.Parse(new JsonObject
 {

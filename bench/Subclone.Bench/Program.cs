@@ -18,12 +18,28 @@ using Subclone.Inference;
 //                      process so peak RSS (VmHWM) is that clone's alone;
 //   --inference        `generate` tokens/s for stories260K (../shared) and a 124M-shaped GPT-2;
 //   --memory           resident memory every 100 steps of a 1000-step training run.
-// Usage: dotnet run -c Release --project bench/Subclone.Bench -- [--steps N | --cloning | --inference | --memory]
+// Usage: dotnet run -c Release --project bench/Subclone.Bench -- [--all | --steps N | --cloning | --inference | --memory]
 torch.set_num_threads(Subclone.Training.Trainer.Threads());  // every core unless OMP_NUM_THREADS says otherwise
 var invariant = CultureInfo.InvariantCulture;
 string machine = $"Machine: {Environment.ProcessorCount} cores, {CpuModel()}; torch threads {torch.get_num_threads()}; TorchSharp {typeof(torch).Assembly.GetName().Version}.";
 
 if (args.Length >= 2 && args[0] == "--clone-one") { Console.WriteLine(CloneOne(args[1])); return; }
+if (args.Contains("--all"))
+{
+    // Every benchmark in one go, each in its own process (peak memory and thread state stay separate).
+    foreach (string mode in new[] { "--steps", "--cloning", "--inference", "--memory" })
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Subclone.Bench.dll"));
+        start.ArgumentList.Add(mode);
+        if (mode == "--steps") start.ArgumentList.Add("10");
+        using var run = Process.Start(start)!;
+        Console.WriteLine(run.StandardOutput.ReadToEnd().Trim());
+        Console.WriteLine();
+        run.WaitForExit();
+    }
+    return;
+}
 if (args.Contains("--memory"))
 {
     Console.WriteLine(machine);

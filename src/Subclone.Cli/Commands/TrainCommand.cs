@@ -41,11 +41,14 @@ public static class TrainCommand
         var decayEmbeddings = new Option<bool>("--decay-embeddings") { Description = "Apply weight decay to embedding tables too" };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (its options, unless given again)" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists" };
+        var distill = new Option<string?>("--distill") { Description = "Also learn this parent's next-token distribution (KL at --distill-temperature; same vocabulary)" };
+        var distillTemperature = new Option<double>("--distill-temperature") { Description = "Softmax temperature of distillation", DefaultValueFactory = _ => d.DistillTemperature };
+        var distillWeight = new Option<double>("--distill-weight") { Description = "Weight of the distillation term", DefaultValueFactory = _ => d.DistillWeight };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary (steps, losses, tokens, speed)" };
         var command = new Command("train", "Train a decoder on text: AdamW, warmup + cosine, checkpoints, metrics, exact resume")
         {
             modelArg, config, tokenizer, data, output, cache, steps, batch, seq, lr, minLr, wd, warmup, evalEvery, evalBatches,
-            saveEvery, gradAccum, clip, seed, decayEmbeddings, resume, force, json,
+            saveEvery, gradAccum, clip, seed, decayEmbeddings, resume, force, json, distill, distillTemperature, distillWeight,
         };
         command.SetAction(r => io.Guard(() =>
         {
@@ -72,6 +75,8 @@ public static class TrainCommand
                 GradClip = Given(clip) ? r.GetValue(clip) : baseline.GradClip,
                 Seed = Given(seed) ? r.GetValue(seed) : baseline.Seed,
                 DecayEmbeddings = Given(decayEmbeddings) ? r.GetValue(decayEmbeddings) : baseline.DecayEmbeddings,
+                DistillTemperature = Given(distillTemperature) ? r.GetValue(distillTemperature) : baseline.DistillTemperature,
+                DistillWeight = Given(distillWeight) ? r.GetValue(distillWeight) : baseline.DistillWeight,
             };
 
             TransformerModel model;
@@ -143,7 +148,15 @@ public static class TrainCommand
                 Tokenizer = tokens.Info.Tokenizer, TokenizerSource = tokenizerSource,
             };
             status($"training {model.Config.ArchitectureName} ({model.ParameterCount():N0} parameters) for {options.Steps} steps of {options.TokensPerStep:N0} tokens");
-            using var trainer = new Trainer(model, batcher, options, outDir, checkpoint, companionSource, initial);
+            TransformerModel? teacher = null;
+            if (r.GetValue(distill) is string teacherSpec)
+            {
+                teacher = io.LoadModel(r, teacherSpec, quiet).Model;
+                if (teacher.Config.Vocab != model.Config.Vocab || !teacher.Config.IsDecoder)
+                    throw new UserInputException($"--distill {teacherSpec}: needs a decoder with the child's vocabulary ({model.Config.Vocab}), not {teacher.Config.ArchitectureName} with {teacher.Config.Vocab}");
+                teacher.eval();
+            }
+            using var trainer = new Trainer(model, batcher, options, outDir, checkpoint, companionSource, initial) { Teacher = teacher };
 
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };

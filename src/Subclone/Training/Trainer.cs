@@ -25,6 +25,9 @@ public sealed class Trainer : IDisposable
     readonly string? _companionSource;
     readonly MetricsLog? _metrics;
 
+    /// <summary>A parent whose next-token distribution the model also learns (KL at <see cref="TrainingOptions.DistillTemperature"/>), or null.</summary>
+    public TransformerModel? Teacher { get; init; }
+
     /// <summary>
     /// Sets up a run of <paramref name="model"/> on <paramref name="batcher"/>'s data. With <paramref name="resume"/>
     /// (whose model must be <paramref name="model"/>), the optimizer, step and sampler continue from the checkpoint.
@@ -156,6 +159,7 @@ public sealed class Trainer : IDisposable
             var (input, target) = _batcher.NextTrain();
             var logits = _model.Forward(input);
             var microLoss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), target.reshape(-1));
+            if (Teacher is not null) microLoss = microLoss + Options.DistillWeight * DistillationLoss(logits, input);
             // Scaled so the accumulated gradient is the mean over micro-batches, as one large batch would give.
             microLoss.div(Options.GradAccum).backward();
             loss += microLoss.item<float>() / Options.GradAccum;
@@ -164,6 +168,22 @@ public sealed class Trainer : IDisposable
         _optimizer.step();
         _optimizer.zero_grad();
         return (loss, norm);
+    }
+
+    /// <summary>
+    /// Minitron-style logit distillation (beyond the paper): KL(teacher ‖ student) between the temperature-softened
+    /// next-token distributions, scaled by τ² so its gradients keep their size as τ grows (Hinton et al.).
+    /// </summary>
+    Tensor DistillationLoss(Tensor studentLogits, Tensor input)
+    {
+        Tensor teacherLogits;
+        using (no_grad()) teacherLogits = Teacher!.Forward(input);
+        if (teacherLogits.shape[^1] != studentLogits.shape[^1])
+            throw new UserInputException($"--distill: the parent's vocabulary ({teacherLogits.shape[^1]}) differs from the child's ({studentLogits.shape[^1]})");
+        double t = Options.DistillTemperature;
+        var studentLog = nn.functional.log_softmax(studentLogits.reshape(-1, studentLogits.shape[^1]) / t, 1);
+        var teacherLog = nn.functional.log_softmax(teacherLogits.reshape(-1, teacherLogits.shape[^1]) / t, 1);
+        return nn.functional.kl_div(studentLog, teacherLog, reduction: nn.Reduction.Sum, log_target: true) / studentLog.shape[0] * (t * t);
     }
 
     /// <summary>Mean next-token loss on the fixed validation windows.</summary>

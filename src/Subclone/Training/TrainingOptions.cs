@@ -30,6 +30,10 @@ public sealed record TrainingOptions
     /// <summary>Checkpoint every this many steps; the end of the run is always checkpointed. 0: only at the end.</summary>
     public int SaveEvery { get; init; }
     public long Seed { get; init; } = 1337;
+    /// <summary>Softmax temperature τ of logit distillation (when a teacher is given).</summary>
+    public double DistillTemperature { get; init; } = 2.0;
+    /// <summary>Weight of the distillation term added to the next-token loss.</summary>
+    public double DistillWeight { get; init; } = 1.0;
 
     public double MinLearningRateOrDefault => MinLearningRate ?? LearningRate / 10;
     public int WarmupStepsOrDefault => WarmupSteps ?? Math.Min(100, Steps / 10);
@@ -53,6 +57,8 @@ public sealed record TrainingOptions
         Check(EvalEvery >= 0, $"--eval-every must not be negative, got {EvalEvery}");
         Check(EvalBatches > 0, $"--eval-batches must be positive, got {EvalBatches}");
         Check(SaveEvery >= 0, $"--save-every must not be negative, got {SaveEvery}");
+        Check(DistillTemperature > 0 && double.IsFinite(DistillTemperature), $"--distill-temperature must be positive, got {DistillTemperature}");
+        Check(DistillWeight >= 0 && double.IsFinite(DistillWeight), $"--distill-weight must not be negative, got {DistillWeight}");
         Check(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, $"betas must be in [0, 1), got {Beta1}, {Beta2}");
     }
 
@@ -63,6 +69,7 @@ public sealed record TrainingOptions
         ["weight_decay"] = WeightDecay, ["decay_embeddings"] = DecayEmbeddings,
         ["beta1"] = Beta1, ["beta2"] = Beta2, ["eps"] = Epsilon, ["grad_clip"] = GradClip, ["grad_accum"] = GradAccum,
         ["eval_every"] = EvalEvery, ["eval_batches"] = EvalBatches, ["save_every"] = SaveEvery, ["seed"] = Seed,
+        ["distill_temperature"] = DistillTemperature, ["distill_weight"] = DistillWeight,
     };
 
     public static TrainingOptions FromJson(JsonObject json, string path)
@@ -78,6 +85,8 @@ public sealed record TrainingOptions
             Beta1 = Get<double>("beta1"), Beta2 = Get<double>("beta2"), Epsilon = Get<double>("eps"),
             GradClip = Get<double>("grad_clip"), GradAccum = Get<int>("grad_accum"),
             EvalEvery = Get<int>("eval_every"), EvalBatches = Get<int>("eval_batches"), SaveEvery = Get<int>("save_every"), Seed = Get<long>("seed"),
+            DistillTemperature = json["distill_temperature"] is JsonValue dt && dt.TryGetValue(out double temperature) ? temperature : 2.0,
+            DistillWeight = json["distill_weight"] is JsonValue dw && dw.TryGetValue(out double weight) ? weight : 1.0,
         };
     }
 }

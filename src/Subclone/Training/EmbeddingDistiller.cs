@@ -17,6 +17,7 @@ public sealed class EmbeddingDistiller : IDisposable
 {
     readonly TransformerModel _child, _parent;
     readonly Tensor _targetDims;
+    readonly int[] _dims;
     readonly List<CalibrationBatch> _train, _validation;
     readonly AdamW _optimizer;
     readonly List<Parameter> _parameters;
@@ -32,6 +33,7 @@ public sealed class EmbeddingDistiller : IDisposable
         if (train.Count == 0 || validation.Count == 0) throw new UserInputException("distillation needs training and validation sentences");
         _child = child;
         _parent = parent;
+        _dims = targetDims;
         _targetDims = tensor(targetDims.Select(i => (long)i).ToArray());
         _train = train;
         _validation = validation;
@@ -53,21 +55,7 @@ public sealed class EmbeddingDistiller : IDisposable
     }
 
     /// <summary>1 − mean cosine between child and (restricted) parent embeddings on the validation sentences.</summary>
-    public double Evaluate()
-    {
-        _child.eval();
-        double total = 0;
-        long count = 0;
-        using var _ = no_grad();
-        foreach (var batch in _validation)
-        {
-            using var scope = NewDisposeScope();
-            var cosine = (Evaluation.SentenceEmbeddings(_child, batch) * Target(batch)).sum(1);
-            total += cosine.sum().item<float>();
-            count += cosine.shape[0];
-        }
-        return 1 - total / count;
-    }
+    public double Evaluate() => 1 - Evaluation.EmbeddingCosine(_child, _parent, _validation, _dims);
 
     public void Run(IProgress<StepMetrics>? progress = null)
     {

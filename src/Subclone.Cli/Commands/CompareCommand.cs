@@ -57,12 +57,38 @@ public static class CompareCommand
                 var presets = new Dictionary<ChildInit, (double, double)>();
                 foreach (var init in initList)
                 {
-                    var (lr, wd) = ChildInits.PaperPreset(init);
+                    var (lr, wd) = parent.Model.Config.Architecture == Subclone.Models.Architecture.Vit ? ChildInits.PaperVitPreset(init) : ChildInits.PaperPreset(init);
                     presets[init] = init == ChildInit.Random
                         ? (r.GetValue(randomLr) ?? lr, r.GetValue(randomWd) ?? wd)
                         : (r.GetValue(subcloneLr) ?? lr, r.GetValue(subcloneWd) ?? wd);
                 }
                 return presets;
+            }
+            if (parent.Model.Config.Architecture == Subclone.Models.Architecture.Vit)
+            {
+                var imageTraining = new TrainingOptions
+                {
+                    Steps = r.GetValue(steps), BatchSize = r.GetValue(batch), SequenceLength = 1,
+                    EvalEvery = r.GetValue(evalEvery), WarmupSteps = r.GetValue(warmup), Seed = r.GetValue(shape.Seed), SaveEvery = 0,
+                };
+                imageTraining.Validate();
+                var paths = r.GetValue(data) ?? [];
+                if (paths.Length != 1 || !Subclone.Data.Images.ImageFiles.IsIdxImages(paths[0]))
+                    throw new UserInputException($"{parent.Origin} is an image model: give --data an IDX images file (e.g. train-images-idx3-ubyte.gz; its labels file beside it)");
+                status($"reading {paths[0]}");
+                using var images = Subclone.Data.Images.ImageDataset.LoadIdx(paths[0], Subclone.Data.Images.ImageFiles.LabelsFor(paths[0]),
+                    Subclone.Data.Images.ImageTransform.For(parent.Model.Config));
+                if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+                var imagePlan = new ComparisonPlan { Target = target, Inits = initList, Training = imageTraining, Cloning = shape.Options(r), Presets = Presets() };
+                var imageResult = Comparison.RunImages(parent, images, imagePlan, outDir, status, (name, run) =>
+                    Progress.RunWithStatus(io, quiet, imageTraining.Steps, 0, report =>
+                    {
+                        run(new StepReporter(row => report(row.Step, Describe(name, row, imageTraining.Steps))));
+                        return 0;
+                    }));
+                ComparisonReport.Write(imageResult, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {imageResult.ChildShape}");
+                Print(io, imageResult, imageTraining.Steps, quiet, outDir);
+                return 0;
             }
             if (parent.Model.Config.Architecture == Subclone.Models.Architecture.Bert)
                 return CompareEncoder(io, r, parent, target, initList, training: new TrainingOptions

@@ -42,4 +42,8 @@ public static class ChildInits
     /// (subcloned) vs LR 1e-3-class, WD 0.1 (random).</summary>
     public static (double LearningRate, double WeightDecay) PaperPreset(ChildInit init) =>
         init == ChildInit.Random ? (1e-3, 0.1) : (1e-4, 0.001);
+
+    /// <summary>The paper's ViT presets: LR 1e-4, WD 0.005 (subcloned) vs LR 2e-3, WD 0.2 (random).</summary>
+    public static (double LearningRate, double WeightDecay) PaperVitPreset(ChildInit init) =>
+        init == ChildInit.Random ? (2e-3, 0.2) : (1e-4, 0.005);
 }

@@ -128,4 +128,48 @@ public static class Comparison
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
         return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "1 − cosine to the parent's embedding (held-out sentences)" };
     }
+
+    /// <summary>
+    /// The image version (ViT): each child is trained with cross-entropy on the same labelled images in the same
+    /// order; the curve is top-1 error on held-out images, and the speed-up is how soon each reaches random's
+    /// final accuracy.
+    /// </summary>
+    public static ComparisonResult RunImages(ModelSource parent, Data.Images.ImageDataset images, ComparisonPlan plan, string outDir,
+        Action<string>? status = null, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress = null)
+    {
+        var opts = plan.Training;
+        var childConfig = plan.Target.Apply(parent.Model.Config);
+        var random = new Random((int)opts.Seed);
+        var order = Enumerable.Range(0, images.Count).OrderBy(_ => random.Next()).ToList();
+        int heldOut = Math.Max(1, images.Count / 10);
+        using var validation = images.Subset(order.GetRange(images.Count - heldOut, heldOut));
+        using var train = images.Subset(order.GetRange(0, images.Count - heldOut));
+
+        ImportanceScores? scores = null;
+        if (plan.Inits.Any(i => i is ChildInit.Subclone or ChildInit.SubcloneNoScale))
+        {
+            status?.Invoke("calibrating the parent on training images");
+            var calibration = train.Batches(32, opts.Seed, shuffle: true).Take(plan.CalibrationBatches)
+                .Select(b => new CalibrationBatch(b.Pixels, null, b.Labels)).ToList();
+            scores = Calibrator.Measure(parent.Model, calibration, images.Origin, opts.Seed);
+        }
+
+        var runs = new List<ComparisonRun>();
+        foreach (var init in plan.Inits)
+        {
+            string name = ChildInits.Name(init);
+            var (child, _) = Build(parent.Model, childConfig, init, scores, plan);
+            var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : ChildInits.PaperVitPreset(init);
+            var options = opts with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
+            using var trainer = new ImageTrainer(child, train, validation, options);
+            status?.Invoke($"training {name} (lr {lr:G3}, wd {wd:G3})");
+            if (runWithProgress is not null) runWithProgress(name, p => trainer.Run(p));
+            else trainer.Run();
+            HfCheckpoint.Save(child, Path.Combine(outDir, name), TorchSharp.torch.ScalarType.Float32, parent.Directory, overwrite: true);
+            runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. trainer.History]));
+            child.Dispose();
+        }
+        string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
+        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "validation top-1 error (1 − accuracy)" };
+    }
 }

@@ -73,3 +73,32 @@ public class EncoderCompareTests
         Assert.True(File.Exists(dir["cmp/subclone/model.safetensors"]));
     }
 }
+
+public class ImageCompareTests
+{
+    [SharedFact]
+    public void Compare_trains_ViT_children_on_IDX_images_and_reports_top1_error()
+    {
+        using var dir = new TempDir();
+        var config = Subclone.Models.ModelConfig.Parse(new JsonObject
+        {
+            ["model_type"] = "vit", ["hidden_size"] = 32, ["num_hidden_layers"] = 2, ["num_attention_heads"] = 2,
+            ["intermediate_size"] = 64, ["image_size"] = 16, ["patch_size"] = 4, ["num_channels"] = 1,
+            ["id2label"] = new JsonObject(Enumerable.Range(0, 10).Select(i => KeyValuePair.Create(i.ToString(), (JsonNode?)$"digit {i}"))),
+        }, "vit config");
+        Subclone.Checkpoints.HfCheckpoint.Save(Subclone.Models.TransformerModel.Create(config, seed: 0), dir["parent"], TorchSharp.torch.ScalarType.Float32);
+
+        var result = CliRunner.Run("compare", dir["parent"], "--data", SharedData.Data("mnist/t10k-images-idx3-ubyte.gz"), "--out", dir["cmp"],
+            "--ratio", "0.5", "--inits", "subclone,random", "--steps", "6", "--batch", "16", "--eval-every", "3", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+
+        var summary = JsonNode.Parse(result.Out)!;
+        Assert.Contains("top-1 error", (string)summary["metric"]!);
+        Assert.Equal(2e-3, (double)summary["inits"]!["random"]!["lr"]!);     // the paper's ViT preset for random init
+        Assert.Equal(0.005, (double)summary["inits"]!["subclone"]!["wd"]!);  // ... and for subcloned children
+        Assert.All(summary["inits"]!.AsObject(), kv => Assert.InRange((double)kv.Value!["final_loss"]!, 0, 1));
+        var rows = File.ReadAllLines(dir["cmp/metrics.csv"]).Skip(1).Select(l => l.Split(',')).Where(c => c[4] != "").ToList();
+        Assert.Equal([0, 3, 6], rows.Where(c => c[0] == "subclone").Select(c => int.Parse(c[1])));
+        Assert.True(File.Exists(dir["cmp/random/model.safetensors"]));
+    }
+}

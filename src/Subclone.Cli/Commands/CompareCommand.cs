@@ -80,12 +80,7 @@ public static class CompareCommand
                     Subclone.Data.Images.ImageTransform.For(parent.Model.Config));
                 if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
                 var imagePlan = new ComparisonPlan { Target = target, Inits = initList, Training = imageTraining, Cloning = shape.Options(r), Presets = Presets() };
-                var imageResult = Comparison.RunImages(parent, images, imagePlan, outDir, status, (name, run) =>
-                    Progress.RunWithStatus(io, quiet, imageTraining.Steps, 0, report =>
-                    {
-                        run(new StepReporter(row => report(row.Step, Describe(name, row, imageTraining.Steps))));
-                        return 0;
-                    }));
+                var imageResult = Comparison.RunImages(parent, images, imagePlan, outDir, status, ChildProgress(io, quiet, imageTraining.Steps));
                 ComparisonReport.Write(imageResult, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {imageResult.ChildShape}");
                 Print(io, imageResult, imageTraining.Steps, quiet, outDir);
                 return 0;
@@ -137,12 +132,7 @@ public static class CompareCommand
         var documents = TextCorpus.Load(dataPaths);
         if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
         var plan = new ComparisonPlan { Target = target, Inits = inits, Training = training, Cloning = cloning, Presets = presets };
-        var result = Comparison.RunEncoder(parent, documents, plan, outDir, status, (name, run) =>
-            Progress.RunWithStatus(io, quiet, training.Steps, 0, report =>
-            {
-                run(new StepReporter(row => report(row.Step, Describe(name, row, training.Steps))));
-                return 0;
-            }));
+        var result = Comparison.RunEncoder(parent, documents, plan, outDir, status, ChildProgress(io, quiet, training.Steps));
         ComparisonReport.Write(result, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {result.ChildShape} (distilled)");
         Print(io, result, training.Steps, quiet, outDir);
         return 0;
@@ -162,6 +152,14 @@ public static class CompareCommand
         console.MarkupLine($"[grey]{Markup.Escape(result.Metric)}[/]");
         console.MarkupLine($"Wrote [bold]{Markup.Escape(outDir)}[/]: metrics.csv, loss.png, summary.json, and each child's run.");
     }
+
+    /// <summary>A progress bar per child for the distillation and image runs.</summary>
+    static Func<string, Action<IProgress<StepMetrics>>, int> ChildProgress(CliIo io, bool quiet, int steps) => (name, run) =>
+        Progress.RunWithStatus(io, quiet, steps, 0, report =>
+        {
+            run(new StepReporter(row => report(row.Step, Describe(name, row, steps))));
+            return 0;
+        });
 
     static string Describe(string init, StepMetrics row, int total)
     {

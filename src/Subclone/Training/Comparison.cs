@@ -110,21 +110,8 @@ public static class Comparison
             scores = Calibrator.Measure(parent.Model, train.Take(plan.CalibrationBatches).ToList(), "training sentences", opts.Seed);
         }
 
-        var runs = new List<ComparisonRun>();
-        foreach (var init in plan.Inits)
-        {
-            string name = ChildInits.Name(init);
-            var (child, dims) = Build(parent.Model, childConfig, init, scores, plan);
-            var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : ChildInits.PaperPreset(init);
-            var options = opts with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
-            using var distiller = new EmbeddingDistiller(child, parent.Model, dims, train, validation, options);
-            status?.Invoke($"distilling {name} (lr {lr:G3}, wd {wd:G3})");
-            if (runWithProgress is not null) runWithProgress(name, p => distiller.Run(p));
-            else distiller.Run();
-            HfCheckpoint.Save(child, Path.Combine(outDir, name), TorchSharp.torch.ScalarType.Float32, parent.Directory, overwrite: true);
-            runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. distiller.History]));
-            child.Dispose();
-        }
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runWithProgress, ChildInits.PaperPreset, "distilling",
+            (child, dims, options) => new EmbeddingDistiller(child, parent.Model, dims, train, validation, options));
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
         return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "1 − cosine to the parent's embedding (held-out sentences)" };
     }
@@ -154,22 +141,32 @@ public static class Comparison
             scores = Calibrator.Measure(parent.Model, calibration, images.Origin, opts.Seed);
         }
 
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runWithProgress, ChildInits.PaperVitPreset, "training",
+            (child, _, options) => new ImageTrainer(child, train, validation, options));
+        string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
+        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "validation top-1 error (1 − accuracy)" };
+    }
+
+    /// <summary>Builds each init's child, trains it with its preset (or the plan's override), saves it under
+    /// <paramref name="outDir"/>/init and collects its curve.</summary>
+    static List<ComparisonRun> TrainEach(ModelSource parent, ModelConfig childConfig, ImportanceScores? scores, ComparisonPlan plan, string outDir,
+        Action<string>? status, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress,
+        Func<ChildInit, (double, double)> paperPreset, string verb, Func<TransformerModel, int[], TrainingOptions, IChildTrainer> start)
+    {
         var runs = new List<ComparisonRun>();
         foreach (var init in plan.Inits)
         {
             string name = ChildInits.Name(init);
-            var (child, _) = Build(parent.Model, childConfig, init, scores, plan);
-            var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : ChildInits.PaperVitPreset(init);
-            var options = opts with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
-            using var trainer = new ImageTrainer(child, train, validation, options);
-            status?.Invoke($"training {name} (lr {lr:G3}, wd {wd:G3})");
+            var (child, dims) = Build(parent.Model, childConfig, init, scores, plan);
+            var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : paperPreset(init);
+            using var trainer = start(child, dims, plan.Training with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 });
+            status?.Invoke($"{verb} {name} (lr {lr:G3}, wd {wd:G3})");
             if (runWithProgress is not null) runWithProgress(name, p => trainer.Run(p));
             else trainer.Run();
             HfCheckpoint.Save(child, Path.Combine(outDir, name), TorchSharp.torch.ScalarType.Float32, parent.Directory, overwrite: true);
             runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. trainer.History]));
             child.Dispose();
         }
-        string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
-        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "validation top-1 error (1 − accuracy)" };
+        return runs;
     }
 }

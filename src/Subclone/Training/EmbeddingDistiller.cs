@@ -13,7 +13,7 @@ namespace Subclone.Training;
 /// to the parent dims the child stands for (<c>targetDims</c>: the residual dims a clone kept), so no projection
 /// layer is needed and a subcloned child starts close. Loss and the reported metric are 1 − mean cosine.
 /// </summary>
-public sealed class EmbeddingDistiller : IDisposable
+public sealed class EmbeddingDistiller : IChildTrainer
 {
     readonly TransformerModel _child, _parent;
     readonly Tensor _targetDims;
@@ -40,11 +40,8 @@ public sealed class EmbeddingDistiller : IDisposable
         _options = options;
         torch.set_num_threads(Trainer.Threads());
         var groups = WeightDecayGroups.Of(child, options.DecayEmbeddings);
-        _parameters = [.. groups.Decay.Select(p => p.Parameter), .. groups.NoDecay.Select(p => p.Parameter)];
-        _optimizer = optim.AdamW([
-            new AdamW.ParamGroup(groups.Decay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay),
-            new AdamW.ParamGroup(groups.NoDecay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0),
-        ], options.LearningRate);
+        _parameters = groups.All;
+        _optimizer = groups.CreateAdamW(options);
     }
 
     Tensor Target(CalibrationBatch batch)

@@ -13,7 +13,7 @@ namespace Subclone.Training;
 /// evaluates top-1 error (1 − accuracy) on a fixed validation set, which is what <see cref="StepMetrics.ValLoss"/>
 /// holds here, so comparisons use the same lower-is-better machinery as language models.
 /// </summary>
-public sealed class ImageTrainer : IDisposable
+public sealed class ImageTrainer : IChildTrainer
 {
     readonly TransformerModel _model;
     readonly ImageDataset _train, _validation;
@@ -38,11 +38,8 @@ public sealed class ImageTrainer : IDisposable
         _augmentation = augmentation;
         torch.set_num_threads(Trainer.Threads());
         var groups = WeightDecayGroups.Of(model, options.DecayEmbeddings);
-        _parameters = [.. groups.Decay.Select(p => p.Parameter), .. groups.NoDecay.Select(p => p.Parameter)];
-        _optimizer = optim.AdamW([
-            new AdamW.ParamGroup(groups.Decay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay),
-            new AdamW.ParamGroup(groups.NoDecay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0),
-        ], options.LearningRate);
+        _parameters = groups.All;
+        _optimizer = groups.CreateAdamW(options);
     }
 
     /// <summary>Top-1 error on the validation images.</summary>

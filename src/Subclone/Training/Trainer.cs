@@ -55,13 +55,8 @@ public sealed class Trainer : IDisposable
         Options = options;
 
         var groups = WeightDecayGroups.Of(model, options.DecayEmbeddings);
-        _parameters = [.. groups.Decay.Select(p => p.Parameter), .. groups.NoDecay.Select(p => p.Parameter)];
-        var paramGroups = new List<AdamW.ParamGroup>();
-        if (groups.Decay.Count > 0)
-            paramGroups.Add(new AdamW.ParamGroup(groups.Decay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay));
-        if (groups.NoDecay.Count > 0)
-            paramGroups.Add(new AdamW.ParamGroup(groups.NoDecay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0));
-        _optimizer = optim.AdamW(paramGroups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+        _parameters = groups.All;
+        _optimizer = groups.CreateAdamW(options);
 
         _validation = options.EvalEvery > 0 ? batcher.ValidationSet(options.EvalBatches) : [];
 

@@ -1,4 +1,5 @@
 using Subclone.Models;
+using TorchSharp;
 using TorchSharp.Modules;
 
 namespace Subclone.Training;
@@ -23,5 +24,19 @@ public sealed record WeightDecayGroups(IReadOnlyList<(string Name, Parameter Par
             else noDecay.Add((name, p));
         }
         return new WeightDecayGroups(decay, noDecay);
+    }
+
+    /// <summary>Every parameter, decayed ones first (the order gradient clipping sees them in).</summary>
+    public List<Parameter> All => [.. Decay.Select(p => p.Parameter), .. NoDecay.Select(p => p.Parameter)];
+
+    /// <summary>AdamW over these groups: <paramref name="options"/>' weight decay on <see cref="Decay"/>, none on <see cref="NoDecay"/>.</summary>
+    public AdamW CreateAdamW(TrainingOptions options)
+    {
+        var groups = new List<AdamW.ParamGroup>();
+        if (Decay.Count > 0)
+            groups.Add(new AdamW.ParamGroup(Decay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay));
+        if (NoDecay.Count > 0)
+            groups.Add(new AdamW.ParamGroup(NoDecay.Select(p => p.Parameter), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, 0));
+        return torch.optim.AdamW(groups, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
     }
 }

@@ -18,10 +18,10 @@ public static class TrainCommand
 {
     public static Command Create(CliIo io)
     {
-        var modelArg = new Argument<string?>("MODEL") { Description = "Decoder to train: HF directory or llama2.c .bin (or use --config)", Arity = ArgumentArity.ZeroOrOne };
+        var modelArg = new Argument<string?>("MODEL") { Description = "Model to train: a decoder or ViT as an HF directory or Hub id, or a llama2.c .bin (or use --config)", Arity = ArgumentArity.ZeroOrOne };
         var config = new Option<string?>("--config") { Description = "config.json to build a randomly initialised model from (HF's init, seeded by --seed)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer: directory with tokenizer files, llama2.c .bin, SentencePiece .model (default: the model's own, or files beside --config)" };
-        var data = new Option<string[]>("--data") { Description = "Training text: files or folders of .txt/.jsonl (default: the .NET SDK's XML API docs)", AllowMultipleArgumentsPerToken = true };
+        var data = new Option<string[]>("--data") { Description = "Training text: files or folders of .txt/.jsonl (default: the .NET SDK's XML API docs); for a ViT, labelled images: an IDX images file (labels beside it) or a folder per class", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "Run directory: the model (HF format), trainer state and metrics", Required = true };
         var cache = new Option<string?>("--cache") { Description = "Token cache directory (default: $XDG_CACHE_HOME/subclone/tokens or ~/.cache/subclone/tokens)" };
         var d = new TrainingOptions();
@@ -45,10 +45,14 @@ public static class TrainCommand
         var distillTemperature = new Option<double>("--distill-temperature") { Description = "Softmax temperature of distillation", DefaultValueFactory = _ => d.DistillTemperature };
         var distillWeight = new Option<double>("--distill-weight") { Description = "Weight of the distillation term", DefaultValueFactory = _ => d.DistillWeight };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary (steps, losses, tokens, speed)" };
-        var command = new Command("train", "Train a decoder on text: AdamW, warmup + cosine, checkpoints, metrics, exact resume")
+        var valData = new Option<string?>("--val-data") { Description = "ViT: validation images (IDX images file or folder per class; default: a seeded tenth of --data held out)" };
+        var cropPadding = new Option<int>("--crop-padding") { Description = "ViT: pad training images by N pixels and crop a random window (a shift of up to ±N)" };
+        var flip = new Option<bool>("--flip") { Description = "ViT: mirror training images with probability 1/2" };
+        var command = new Command("train", "Train a decoder on text (next-token) or a ViT on labelled images (cross-entropy): AdamW, warmup + cosine, checkpoints, metrics, exact resume")
         {
             modelArg, config, tokenizer, data, output, cache, steps, batch, seq, lr, minLr, wd, warmup, evalEvery, evalBatches,
             saveEvery, gradAccum, clip, seed, decayEmbeddings, resume, force, json, distill, distillTemperature, distillWeight,
+            valData, cropPadding, flip,
         };
         command.SetAction(r => io.Guard(() =>
         {
@@ -79,26 +83,17 @@ public static class TrainCommand
                 DistillWeight = Given(distillWeight) ? r.GetValue(distillWeight) : baseline.DistillWeight,
             };
 
+            // The model and the run's options: from the checkpoint (resume), a config (random init) or a model.
             TransformerModel model;
             TrainingOptions options;
             TrainingCheckpoint? checkpoint = null;
-            ITextTokenizer tok;
-            string tokenizerSource;
-            string? companionSource;
-            IReadOnlyList<string> dataPaths = r.GetValue(data) ?? [];
+            ModelSource? source = null;
             if (r.GetValue(resume))
             {
                 if (!Directory.Exists(outDir)) throw new UserInputException($"--resume: {outDir} does not exist");
                 checkpoint = TrainingCheckpoint.Load(outDir);
                 options = Options(checkpoint.State.Options);
                 model = checkpoint.Model;
-                // The tokenizer the run started with, so the token cache and its ids are the same ones.
-                tokenizerSource = tokenizerPath ?? checkpoint.State.TokenizerSource ?? outDir;
-                if (!Path.Exists(tokenizerSource)) tokenizerSource = outDir;
-                tok = TokenizerResolver.Load(tokenizerSource, model.Config.Vocab);
-                if (!Given(data))
-                    dataPaths = checkpoint.State.DataInputs.SequenceEqual([DefaultCorpus.Name]) ? [] : checkpoint.State.DataInputs;
-                companionSource = null;  // the run directory's own tokenizer files are carried from checkpoint to checkpoint
             }
             else
             {
@@ -110,26 +105,60 @@ public static class TrainCommand
                 if (configPath is not null)
                 {
                     if (!File.Exists(configPath)) throw new UserInputException($"--config {configPath}: no such file");
-                    var modelConfig = ModelConfig.Load(configPath);
-                    model = TransformerModel.Create(modelConfig, options.Seed);
-                    string configDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
-                    tokenizerSource = Path.GetFullPath(tokenizerPath ?? configDir);
-                    tok = TokenizerResolver.Load(tokenizerSource, model.Config.Vocab);
-                    companionSource = Directory.Exists(tokenizerSource) ? tokenizerSource : null;
+                    model = TransformerModel.Create(ModelConfig.Load(configPath), options.Seed);
                 }
                 else
                 {
                     if (Path.GetFullPath(modelSpec!) == outDir) throw new UserInputException($"--out is the model being trained; pass --resume to continue a run, or another --out");
-                    var source = io.LoadModel(r, modelSpec!);
+                    source = io.LoadModel(r, modelSpec!);
                     model = source.Model;
-                    tokenizerSource = Path.GetFullPath(tokenizerPath ?? modelSpec!);
-                    tok = tokenizerPath is not null ? TokenizerResolver.Load(tokenizerPath, model.Config.Vocab)
-                        : source.Tokenizer ?? throw new UserInputException($"{modelSpec} has no tokenizer files; pass --tokenizer");
-                    companionSource = tokenizerPath is not null && Directory.Exists(tokenizerPath) ? tokenizerPath : source.Directory;
                 }
             }
             options.Validate();
-            if (!model.Config.IsDecoder) throw new UserInputException($"training {model.Config.ArchitectureName} is not supported yet; only decoders (GPT-2, Llama) train");
+            if (model.Config.Architecture == Architecture.Vit)
+            {
+                var augmentation = checkpoint?.State.Augmentation is { } saved && !Given(cropPadding) && !Given(flip)
+                    ? saved
+                    : new Data.Images.ImageAugmentation(r.GetValue(cropPadding), r.GetValue(flip));
+                string? companion = checkpoint is not null ? null
+                    : configPath is not null ? Path.GetDirectoryName(Path.GetFullPath(configPath)) : source!.Directory;
+                var imageSummary = TrainImages.Run(io, quiet, model, options, checkpoint, outDir, Given(data) ? r.GetValue(data) : null,
+                    r.GetValue(valData), augmentation, companion, r.GetValue(force));
+                Report(io, quiet, model, outDir, imageSummary, images: true);
+                return 0;
+            }
+            if (r.GetValue(valData) is not null || Given(cropPadding) || Given(flip))
+                throw new UserInputException("--val-data, --crop-padding and --flip are for image models (ViT)");
+
+            ITextTokenizer tok;
+            string tokenizerSource;
+            string? companionSource;
+            IReadOnlyList<string> dataPaths = r.GetValue(data) ?? [];
+            if (checkpoint is not null)
+            {
+                // The tokenizer the run started with, so the token cache and its ids are the same ones.
+                tokenizerSource = tokenizerPath ?? checkpoint.State.TokenizerSource ?? outDir;
+                if (!Path.Exists(tokenizerSource)) tokenizerSource = outDir;
+                tok = TokenizerResolver.Load(tokenizerSource, model.Config.Vocab);
+                if (!Given(data))
+                    dataPaths = checkpoint.State.DataInputs.SequenceEqual([DefaultCorpus.Name]) ? [] : checkpoint.State.DataInputs;
+                companionSource = null;  // the run directory's own tokenizer files are carried from checkpoint to checkpoint
+            }
+            else if (configPath is not null)
+            {
+                string configDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+                tokenizerSource = Path.GetFullPath(tokenizerPath ?? configDir);
+                tok = TokenizerResolver.Load(tokenizerSource, model.Config.Vocab);
+                companionSource = Directory.Exists(tokenizerSource) ? tokenizerSource : null;
+            }
+            else
+            {
+                tokenizerSource = Path.GetFullPath(tokenizerPath ?? modelSpec!);
+                tok = tokenizerPath is not null ? TokenizerResolver.Load(tokenizerPath, model.Config.Vocab)
+                    : source!.Tokenizer ?? throw new UserInputException($"{modelSpec} has no tokenizer files; pass --tokenizer");
+                companionSource = tokenizerPath is not null && Directory.Exists(tokenizerPath) ? tokenizerPath : source!.Directory;
+            }
+            if (!model.Config.IsDecoder) throw new UserInputException($"training {model.Config.ArchitectureName} is not supported yet; decoders (GPT-2, Llama) and ViT train");
             TokenizerResolver.CheckFits(tok, model.Config, tokenizerSource);
 
             status($"reading {(dataPaths.Count == 0 ? "the default corpus" : string.Join(", ", dataPaths))}");
@@ -169,46 +198,61 @@ public static class TrainCommand
             }
             finally { Console.CancelKeyPress -= onCancel; }
 
-            var result = new JsonObject
-            {
-                ["out"] = outDir,
-                ["step"] = summary.Step,
-                ["steps_this_run"] = summary.StepsThisRun,
-                ["stopped"] = summary.Stopped,
-                ["params"] = model.ParameterCount(),
-                ["train_loss"] = summary.TrainLoss,
-                ["initial_val_loss"] = summary.InitialValLoss,
-                ["val_loss"] = summary.ValLoss,
-                ["val_ppl"] = summary.ValLoss is double v ? Math.Exp(v) : null,
-                ["tokens"] = summary.Tokens,
-                ["seconds"] = Math.Round(summary.Seconds, 2),
-                ["steps_per_s"] = Math.Round(summary.StepsPerSecond, 3),
-                ["tokens_per_s"] = Math.Round(summary.TokensPerSecond, 1),
-            };
-            if (quiet) io.WriteJson(result);
-            else
-            {
-                var table = new Table().AddColumn("").AddColumn("").HideHeaders().Border(TableBorder.Rounded);
-                foreach (var (k, value) in result) table.AddRow(k, Markup.Escape(value?.ToString() ?? ""));
-                InfoCommand.Console(io).Write(table);
-            }
+            Report(io, quiet, model, outDir, summary, images: false);
             return 0;
         }));
         return command;
     }
 
-    static string Describe(StepMetrics row, int total)
+    /// <summary>The run's summary: a table, or one JSON object with --json. Image runs count images and report
+    /// top-1 error and accuracy where text runs report loss and perplexity.</summary>
+    internal static void Report(CliIo io, bool quiet, TransformerModel model, string outDir, TrainingSummary summary, bool images)
+    {
+        var result = new JsonObject
+        {
+            ["out"] = outDir,
+            ["step"] = summary.Step,
+            ["steps_this_run"] = summary.StepsThisRun,
+            ["stopped"] = summary.Stopped,
+            ["params"] = model.ParameterCount(),
+            ["train_loss"] = summary.TrainLoss,
+        };
+        if (images)
+        {
+            result["initial_val_error"] = summary.InitialValLoss;
+            result["val_error"] = summary.ValLoss;
+            result["val_accuracy"] = summary.ValLoss is double e ? 1 - e : null;
+            result["images"] = summary.Tokens;
+            result["images_per_s"] = Math.Round(summary.TokensPerSecond, 1);
+        }
+        else
+        {
+            result["initial_val_loss"] = summary.InitialValLoss;
+            result["val_loss"] = summary.ValLoss;
+            result["val_ppl"] = summary.ValLoss is double v ? Math.Exp(v) : null;
+            result["tokens"] = summary.Tokens;
+            result["tokens_per_s"] = Math.Round(summary.TokensPerSecond, 1);
+        }
+        result["seconds"] = Math.Round(summary.Seconds, 2);
+        result["steps_per_s"] = Math.Round(summary.StepsPerSecond, 3);
+        if (quiet) { io.WriteJson(result); return; }
+        var table = new Table().AddColumn("").AddColumn("").HideHeaders().Border(TableBorder.Rounded);
+        foreach (var (k, value) in result) table.AddRow(k, Markup.Escape(value?.ToString() ?? ""));
+        InfoCommand.Console(io).Write(table);
+    }
+
+    internal static string Describe(StepMetrics row, int total, string rate = "tok/s")
     {
         var c = CultureInfo.InvariantCulture;
         string text = $"step {row.Step}/{total}";
         if (row.TrainLoss is double loss) text += string.Format(c, " loss {0:F3}", loss);
         if (row.ValLoss is double val) text += string.Format(c, " val {0:F3}", val);
-        if (row.TokensPerSecond > 0) text += string.Format(c, " {0:F0} tok/s", row.TokensPerSecond);
+        if (row.TokensPerSecond > 0) text += string.Format(c, " {0:F0} {1}", row.TokensPerSecond, rate);
         return text;
     }
 
     /// <summary>Reports on the training thread, at once (System.Progress would post to the thread pool).</summary>
-    sealed class StepReporter(Action<StepMetrics> report) : IProgress<StepMetrics>
+    internal sealed class StepReporter(Action<StepMetrics> report) : IProgress<StepMetrics>
     {
         public void Report(StepMetrics value) => report(value);
     }

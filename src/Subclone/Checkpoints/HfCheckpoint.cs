@@ -17,11 +17,11 @@ public static class HfCheckpoint
     public const string SingleFile = "model.safetensors";
     public const string IndexFile = "model.safetensors.index.json";
 
-    /// <summary>Files that travel with a model: tokenizers and generation defaults.</summary>
+    /// <summary>Files that travel with a model: tokenizers, generation defaults and image preprocessing.</summary>
     public static readonly string[] CompanionFiles =
     [
         "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
-        "vocab.txt", "tokenizer.model", "added_tokens.json", "generation_config.json",
+        "vocab.txt", "tokenizer.model", "added_tokens.json", "generation_config.json", "preprocessor_config.json",
     ];
 
     public static LoadedModel Load(string directory, bool allowNonFinite = false)

@@ -126,11 +126,8 @@ public static class Comparison
     {
         var opts = plan.Training;
         var childConfig = plan.Target.Apply(parent.Model.Config);
-        var random = new Random((int)opts.Seed);
-        var order = Enumerable.Range(0, images.Count).OrderBy(_ => random.Next()).ToList();
-        int heldOut = Math.Max(1, images.Count / 10);
-        using var validation = images.Subset(order.GetRange(images.Count - heldOut, heldOut));
-        using var train = images.Subset(order.GetRange(0, images.Count - heldOut));
+        using var split = Data.Images.ImageSplit.HoldOut(images, opts.Seed);
+        var (train, validation) = (split.Train, split.Validation);
 
         ImportanceScores? scores = null;
         if (plan.Inits.Any(i => i is ChildInit.Subclone or ChildInit.SubcloneNoScale))

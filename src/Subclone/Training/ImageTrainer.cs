@@ -11,35 +11,67 @@ namespace Subclone.Training;
 /// Trains an image classifier (ViT) with cross-entropy on labelled images: epochs of shuffled batches (seed +
 /// epoch), AdamW with the same decay groups, warmup + cosine schedule and clipping as the text trainer. It
 /// evaluates top-1 error (1 − accuracy) on a fixed validation set, which is what <see cref="StepMetrics.ValLoss"/>
-/// holds here, so comparisons use the same lower-is-better machinery as language models.
+/// holds here, so comparisons use the same lower-is-better machinery as language models. With a directory it
+/// checkpoints and logs metrics like <see cref="Trainer"/>; a resumed run replays the epoch's order up to its step,
+/// so it continues exactly.
 /// </summary>
 public sealed class ImageTrainer : IChildTrainer
 {
     readonly TransformerModel _model;
     readonly ImageDataset _train, _validation;
-    readonly TrainingOptions _options;
-    readonly ImageAugmentation? _augmentation;
+    readonly ImageAugmentation _augmentation;
     readonly AdamW _optimizer;
     readonly List<Parameter> _parameters;
+    readonly string? _directory;
+    readonly string? _companionSource;
+    readonly MetricsLog? _metrics;
 
+    /// <summary>Every metrics row this trainer produced, in order. "tokens" counts images seen.</summary>
     public List<StepMetrics> History { get; } = [];
 
-    public ImageTrainer(TransformerModel model, ImageDataset train, ImageDataset validation, TrainingOptions options, ImageAugmentation? augmentation = null)
+    /// <summary>The run's options (<see cref="TrainingOptions.SequenceLength"/> is unused for images).</summary>
+    public TrainingOptions Options { get; }
+
+    /// <summary>Where the run stands: step, images seen, losses; saved in each checkpoint.</summary>
+    public TrainingState State { get; private set; }
+
+    /// <summary>Optimizer steps in one pass over the training images (the last partial batch is dropped).</summary>
+    public int StepsPerEpoch => _train.Count / Options.BatchSize;
+
+    /// <param name="directory">Where checkpoints and metrics go; null keeps everything in memory (comparisons, tests).</param>
+    /// <param name="resume">A checkpoint of <paramref name="model"/> to continue from (optimizer and step).</param>
+    /// <param name="companionSource">A directory whose preprocessor/label files are copied into checkpoints.</param>
+    /// <param name="initialState">What the state records about the data (inputs, content hash, augmentation).</param>
+    public ImageTrainer(TransformerModel model, ImageDataset train, ImageDataset validation, TrainingOptions options,
+        ImageAugmentation? augmentation = null, string? directory = null, TrainingCheckpoint? resume = null,
+        string? companionSource = null, TrainingState? initialState = null)
     {
         options.Validate();
         if (model.Config.Architecture != Architecture.Vit) throw new UserInputException($"image training needs a ViT, not {model.Config.ArchitectureName}");
         if (train.Classes > model.Config.Labels || validation.Classes > model.Config.Labels)
             throw new UserInputException($"{train.Origin} has {Math.Max(train.Classes, validation.Classes)} classes but the model has {model.Config.Labels} labels");
         if (train.Count < options.BatchSize) throw new UserInputException($"{train.Origin}: {train.Count} training images are fewer than one batch of {options.BatchSize}");
+        if (validation.Count == 0 && options.EvalEvery > 0) throw new UserInputException($"{validation.Origin}: no validation images");
+        if (resume is not null && !ReferenceEquals(resume.Model, model)) throw new ArgumentException("the model to resume must be the checkpoint's model");
         _model = model;
         _train = train;
         _validation = validation;
-        _options = options;
-        _augmentation = augmentation;
+        _augmentation = augmentation ?? ImageAugmentation.None;
+        _directory = directory;
+        _companionSource = companionSource;
+        _metrics = directory is null ? null : new MetricsLog(directory);
+        Options = options;
         torch.set_num_threads(Trainer.Threads());
         var groups = WeightDecayGroups.Of(model, options.DecayEmbeddings);
         _parameters = groups.All;
         _optimizer = groups.CreateAdamW(options);
+        State = (initialState ?? new TrainingState { Options = options }) with { Options = options, Augmentation = _augmentation };
+        if (resume is not null)
+        {
+            _optimizer.load_state_dict(resume.OptimizerPath);
+            State = resume.State with { Options = options, Augmentation = _augmentation };
+            _metrics?.TruncateAfter(State.Step);
+        }
     }
 
     /// <summary>Top-1 error on the validation images.</summary>
@@ -52,38 +84,101 @@ public sealed class ImageTrainer : IChildTrainer
         return 1 - accuracy;
     }
 
-    public void Run(IProgress<StepMetrics>? progress = null)
+    void IChildTrainer.Run(IProgress<StepMetrics>? progress) => Run(progress);
+
+    /// <summary>
+    /// Trains until <see cref="TrainingOptions.Steps"/> (or <paramref name="stopAfterStep"/>, or cancellation),
+    /// evaluating and checkpointing where due and where it stops.
+    /// </summary>
+    public TrainingSummary Run(IProgress<StepMetrics>? progress = null, CancellationToken cancel = default, int? stopAfterStep = null)
     {
         var watch = Stopwatch.StartNew();
-        var schedule = _options.Schedule;
-        void Record(StepMetrics row) { History.Add(row); progress?.Report(row); }
-        Record(new StepMetrics(0, 0, null, Evaluate(), null, 0, 0, 0));
-        int step = 0;
-        for (int epoch = 0; step < _options.Steps; epoch++)
+        int startStep = State.Step;
+        long startImages = State.TokensSeen;
+        double elapsedBefore = State.ElapsedSeconds;
+        double Elapsed() => elapsedBefore + watch.Elapsed.TotalSeconds;
+        double Throughput() => (State.TokensSeen - startImages) / Math.Max(watch.Elapsed.TotalSeconds, 1e-9);
+        bool evaluating = Options.EvalEvery > 0;
+
+        if (State.Step == 0 && evaluating && State.InitialValLoss is null)
         {
-            foreach (var batch in _train.Batches(_options.BatchSize, _options.Seed + epoch, shuffle: true, _augmentation, dropLast: true))
+            double initial = Evaluate();
+            State = State with { InitialValLoss = initial, LastValLoss = initial };
+            Record(new StepMetrics(0, 0, null, initial, null, 0, 0, Elapsed()), progress);
+        }
+
+        var schedule = Options.Schedule;
+        int last = Math.Min(Options.Steps, stopAfterStep ?? int.MaxValue);
+        bool savedAtLast = false;
+        // Epoch e shuffles with seed + e; a resumed run regenerates its epoch and skips the batches already taken,
+        // which also replays the augmentation draws, so the next batch is the very one an unbroken run would take.
+        int epoch = State.Step / StepsPerEpoch, skip = State.Step % StepsPerEpoch;
+        for (; State.Step < last && !cancel.IsCancellationRequested; epoch++, skip = 0)
+        {
+            foreach (var batch in _train.Batches(Options.BatchSize, Options.Seed + epoch, shuffle: true, _augmentation, dropLast: true))
             {
-                if (step >= _options.Steps) { batch.Dispose(); break; }
-                step++;
-                double lr = schedule.At(step);
-                foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
-                _model.train();
-                double loss;
-                using (var scope = NewDisposeScope())
                 using (batch)
                 {
-                    var lossTensor = nn.functional.cross_entropy(_model.Forward(batch.Pixels), batch.Labels);
-                    lossTensor.backward();
-                    if (_options.GradClip > 0) nn.utils.clip_grad_norm_(_parameters, _options.GradClip);
-                    _optimizer.step();
-                    _optimizer.zero_grad();
-                    loss = lossTensor.item<float>();
+                    if (skip > 0) { skip--; continue; }
+                    if (State.Step >= last || cancel.IsCancellationRequested) break;
+                    int step = State.Step + 1;
+                    double lr = schedule.At(step);
+                    var (loss, norm) = TrainStep(batch, lr);
+                    if (!double.IsFinite(loss))
+                        throw new UserInputException($"the training loss became {loss} at step {step}; try a lower --lr or a smaller --clip");
+                    State = State with { Step = step, TokensSeen = State.TokensSeen + Options.BatchSize, ElapsedSeconds = Elapsed(), LastTrainLoss = loss };
+                    double? val = null;
+                    if (evaluating && (step % Options.EvalEvery == 0 || step == Options.Steps))
+                    {
+                        val = Evaluate();
+                        State = State with { LastValLoss = val };
+                    }
+                    Record(new StepMetrics(step, lr, loss, val, norm, State.TokensSeen, Throughput(), State.ElapsedSeconds), progress);
+                    savedAtLast = false;
+                    if (step == Options.Steps || (Options.SaveEvery > 0 && step % Options.SaveEvery == 0))
+                    {
+                        SaveCheckpoint();
+                        savedAtLast = true;
+                    }
                 }
-                bool evaluate = step % _options.EvalEvery == 0 || step == _options.Steps;
-                Record(new StepMetrics(step, lr, loss, evaluate ? Evaluate() : null, null, (long)step * _options.BatchSize, 0, watch.Elapsed.TotalSeconds));
             }
         }
+        // Stopped early (Ctrl+C): checkpoint where it stands, so resume loses nothing.
+        if (!savedAtLast && State.Step > startStep) SaveCheckpoint();
+
+        int steps = State.Step - startStep;
+        double seconds = watch.Elapsed.TotalSeconds;
+        return new TrainingSummary(State.Step, steps, State.LastTrainLoss, State.InitialValLoss, State.LastValLoss, State.TokensSeen,
+            seconds, steps / Math.Max(seconds, 1e-9), Throughput(), State.Step < Options.Steps);
     }
 
+    (double Loss, double? GradNorm) TrainStep(ImageBatch batch, double lr)
+    {
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
+        _model.train();
+        using var scope = NewDisposeScope();
+        var loss = nn.functional.cross_entropy(_model.Forward(batch.Pixels), batch.Labels);
+        loss.backward();
+        double? norm = Options.GradClip > 0 ? nn.utils.clip_grad_norm_(_parameters, Options.GradClip) : null;
+        _optimizer.step();
+        _optimizer.zero_grad();
+        return (loss.item<float>(), norm);
+    }
+
+    /// <summary>Writes the model, optimizer and state to the run directory (atomically); no-op without one.</summary>
+    public void SaveCheckpoint()
+    {
+        if (_directory is null) return;
+        TrainingCheckpoint.Save(_directory, _model, _optimizer, State, _companionSource);
+    }
+
+    void Record(StepMetrics row, IProgress<StepMetrics>? progress)
+    {
+        History.Add(row);
+        _metrics?.Append(row);
+        progress?.Report(row);
+    }
+
+    /// <summary>Frees the optimizer's moment tensors (the model and datasets belong to the caller).</summary>
     public void Dispose() => _optimizer.Dispose();
 }

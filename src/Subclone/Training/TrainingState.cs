@@ -30,6 +30,10 @@ public sealed record TrainingState
     public string? Tokenizer { get; init; }
     /// <summary>Where the tokenizer came from (a model directory, a llama2.c file), for resuming without naming it again.</summary>
     public string? TokenizerSource { get; init; }
+    /// <summary>Image runs: where validation images came from (null: a held-out split of the training images).</summary>
+    public string? ValidationInput { get; init; }
+    /// <summary>Image runs: the augmentation applied to training batches, which a resumed run must replay.</summary>
+    public Data.Images.ImageAugmentation? Augmentation { get; init; }
 
     public JsonObject ToJson() => new()
     {
@@ -48,6 +52,12 @@ public sealed record TrainingState
             ["content_sha256"] = DataSha256,
             ["tokenizer"] = Tokenizer,
             ["tokenizer_source"] = TokenizerSource,
+            ["validation"] = ValidationInput,
+            ["augmentation"] = Augmentation is null ? null : new JsonObject
+            {
+                ["crop_padding"] = Augmentation.CropPadding,
+                ["horizontal_flip"] = Augmentation.HorizontalFlip,
+            },
         },
     };
 
@@ -78,6 +88,10 @@ public sealed record TrainingState
             DataSha256 = (string?)data["content_sha256"],
             Tokenizer = (string?)data["tokenizer"],
             TokenizerSource = (string?)data["tokenizer_source"],
+            ValidationInput = (string?)data["validation"],
+            Augmentation = data["augmentation"] is JsonObject a
+                ? new Data.Images.ImageAugmentation(Get<int>(a["crop_padding"], "data.augmentation.crop_padding"), Get<bool>(a["horizontal_flip"], "data.augmentation.horizontal_flip"))
+                : null,
         };
     }
 }

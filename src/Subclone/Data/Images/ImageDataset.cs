@@ -54,6 +54,15 @@ public sealed class ImageDataset : IDisposable
         return new ImageDataset(images, labels, transform, imagesPath);
     }
 
+    /// <summary>SHA-256 of the stored pixels and labels (hex): whether a resumed run reads the same images.</summary>
+    public string ContentSha256()
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(_images.bytes);
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_labels.data<long>().ToArray().AsSpan()));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
     /// <summary>Every label, in stored order.</summary>
     public long[] Labels() => _labels.data<long>().ToArray();
 

@@ -146,7 +146,10 @@ public static class CompareCommand
             .AddColumn("init").AddColumn("lr / wd").AddColumn("at init").AddColumn("final").AddColumn("steps to random's final").AddColumn("speed-up");
         foreach (var (name, node) in summary["inits"]!.AsObject())
             table.AddRow(name, $"{node!["lr"]} / {node["wd"]}", $"{node["init_loss"]}", $"{node["final_loss"]}",
-                $"{node["steps_to_random_final"]?.ToString() ?? "not reached"}", $"{node["speedup_vs_random"]?.ToString() ?? "-"}");
+                node["steps_to_random_final"] is { } reached
+                    ? $"{reached}{(node["epochs_to_random_final"] is { } epochs ? $" ({epochs} epochs)" : "")}"
+                    : "not reached",
+                $"{node["speedup_vs_random"]?.ToString() ?? "-"}");
         var console = InfoCommand.Console(io);
         console.Write(table);
         console.MarkupLine($"[grey]{Markup.Escape(result.Metric)}[/]");

@@ -23,29 +23,32 @@ public static class ComparisonReport
 
     static string F(double? v) => v is double d ? d.ToString("G6", CultureInfo.InvariantCulture) : "";
 
-    /// <summary>Validation loss against step, one line per init, with the random child's final loss as a dashed target.</summary>
+    /// <summary>Validation loss against step, one line per init, with the random child's final loss as a dashed
+    /// target. Image comparisons plot accuracy against epoch instead, as the paper's ViT figure does.</summary>
     public static void LossPlot(ComparisonResult result, string pngPath, string title)
     {
         var plot = new Plot();
+        double X(int step) => result.StepsPerEpoch is int e ? (double)step / e : step;
+        double Y(double value) => result.PlotAccuracy ? 1 - value : value;
         foreach (var run in result.Runs)
         {
             var points = run.History.Where(h => h.ValLoss is not null).ToList();
-            var line = plot.Add.ScatterLine(points.Select(p => (double)p.Step).ToArray(), points.Select(p => p.ValLoss!.Value).ToArray());
+            var line = plot.Add.ScatterLine(points.Select(p => X(p.Step)).ToArray(), points.Select(p => Y(p.ValLoss!.Value)).ToArray());
             line.LegendText = $"{run.Init} (lr {run.LearningRate:G2}, wd {run.WeightDecay:G2})";
             line.LineWidth = run.Init == "subclone" ? 3 : 1.5f;
             line.MarkerSize = 4;
         }
         if (result.Runs.FirstOrDefault(r => r.Init == "random") is { } random)
         {
-            var target = plot.Add.HorizontalLine(random.FinalLoss);
+            var target = plot.Add.HorizontalLine(Y(random.FinalLoss));
             target.LinePattern = LinePattern.Dashed;
             target.Color = Colors.Gray;
-            target.LegendText = $"random's final value {random.FinalLoss:F3}";
+            target.LegendText = $"random's final value {Y(random.FinalLoss):F3}";
         }
         plot.Title(title);
-        plot.XLabel("training step");
-        plot.YLabel(result.Metric);
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.XLabel(result.StepsPerEpoch is int steps ? $"epoch ({steps} steps)" : "training step");
+        plot.YLabel(result.PlotAccuracy ? "validation top-1 accuracy" : result.Metric);
+        plot.ShowLegend(result.PlotAccuracy ? Alignment.LowerRight : Alignment.UpperRight);
         AtomicFile.Write(pngPath, temp => plot.SavePng(temp, 900, 560));
     }
 }

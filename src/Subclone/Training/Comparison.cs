@@ -141,7 +141,10 @@ public static class Comparison
         var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runWithProgress, ChildInits.PaperVitPreset, "training",
             (child, _, options) => new ImageTrainer(child, train, validation, options));
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
-        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "validation top-1 error (1 − accuracy)" };
+        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape)
+        {
+            Metric = "validation top-1 error (1 − accuracy)", StepsPerEpoch = train.Count / opts.BatchSize, PlotAccuracy = true,
+        };
     }
 
     /// <summary>Builds each init's child, trains it with its preset (or the plan's override), saves it under

@@ -21,6 +21,15 @@ public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, strin
     /// <summary>What the validation "loss" is: next-token loss for decoders, 1 − cosine for distilled encoders.</summary>
     public string Metric { get; init; } = "validation loss (nats/token)";
 
+    /// <summary>Image runs: optimizer steps per pass over the training images, so curves and results read in epochs
+    /// as the paper's do; null for text, which is sampled rather than passed over.</summary>
+    public int? StepsPerEpoch { get; init; }
+
+    /// <summary>Image runs: the curve is top-1 error, plotted as accuracy (1 − error), which is what people read.</summary>
+    public bool PlotAccuracy { get; init; }
+
+    double? Epochs(int? steps) => steps is int s && StepsPerEpoch is int e ? Math.Round((double)s / e, 2) : null;
+
     public JsonObject ToJson()
     {
         var random = Runs.FirstOrDefault(r => r.Init == "random");
@@ -37,6 +46,7 @@ public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, strin
                 ["init_loss"] = Math.Round(run.InitialLoss, 4),
                 ["final_loss"] = Math.Round(run.FinalLoss, 4),
                 ["steps_to_random_final"] = reached,
+                ["epochs_to_random_final"] = Epochs(reached),
                 // Steps random needed over steps this init needed: >1 means faster than random.
                 ["speedup_vs_random"] = reached is int s && random is not null ? Math.Round((double)random.FirstStepReaching(target!.Value)!.Value / Math.Max(s, 1), 2) : null,
             };
@@ -46,6 +56,8 @@ public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, strin
             ["parent"] = Parent,
             ["child"] = ChildShape,
             ["steps"] = Steps,
+            ["steps_per_epoch"] = StepsPerEpoch,
+            ["epochs"] = Epochs(Steps),
             ["metric"] = Metric,
             ["target_loss"] = target is double v ? Math.Round(v, 4) : null,
             ["inits"] = inits,

@@ -174,6 +174,7 @@ public sealed class ImageTrainer : IChildTrainer
 
     void Record(StepMetrics row, IProgress<StepMetrics>? progress)
     {
+        row = row with { ValIsError = true };
         History.Add(row);
         _metrics?.Append(row);
         progress?.Report(row);

@@ -9,7 +9,10 @@ public sealed record StepMetrics(int Step, double LearningRate, double? TrainLos
 {
     public static readonly string[] Columns = ["step", "lr", "train_loss", "val_loss", "val_ppl", "grad_norm", "tokens", "tokens_per_s", "elapsed_s"];
 
-    public double? ValPerplexity => ValLoss is double v ? Math.Exp(v) : null;
+    /// <summary>Image runs: <see cref="ValLoss"/> holds top-1 error, which has no perplexity.</summary>
+    public bool ValIsError { get; init; }
+
+    public double? ValPerplexity => ValLoss is double v && !ValIsError ? Math.Exp(v) : null;
 
     object?[] Values => [Step, LearningRate, TrainLoss, ValLoss, ValPerplexity, GradNorm, Tokens, Math.Round(TokensPerSecond, 1), Math.Round(ElapsedSeconds, 3)];
 

@@ -52,6 +52,9 @@ public class CliImageTrainingTests
         foreach (var file in new[] { "config.json", "model.safetensors", "trainer_state.json", "optimizer.bin", "metrics.csv" })
             Assert.True(File.Exists(Path.Combine(dir["run"], file)), file);
 
+        var lastRow = File.ReadAllLines(Path.Combine(dir["run"], "metrics.csv"))[^1].Split(',');
+        Assert.Equal((final.ToString("R", System.Globalization.CultureInfo.InvariantCulture), ""), (lastRow[3], lastRow[4]));  // val_loss is the error; no perplexity
+
         // eval on the run directory scores the same held-out tenth the run validated on.
         var evaluated = CliRunner.Run("eval", dir["run"], "--json");
         Assert.True(evaluated.ExitCode == 0, evaluated.Error);

@@ -97,6 +97,8 @@ public class ImageCompareTests
         Assert.Equal(2e-3, (double)summary["inits"]!["random"]!["lr"]!);     // the paper's ViT preset for random init
         Assert.Equal(0.005, (double)summary["inits"]!["subclone"]!["wd"]!);  // ... and for subcloned children
         Assert.All(summary["inits"]!.AsObject(), kv => Assert.InRange((double)kv.Value!["final_loss"]!, 0, 1));
+        Assert.Equal(9_000 / 16, (int)summary["steps_per_epoch"]!);  // the held-out tenth is not trained on
+        Assert.Equal(Math.Round(6.0 / (9_000 / 16), 2), (double)summary["epochs"]!);
         var rows = File.ReadAllLines(dir["cmp/metrics.csv"]).Skip(1).Select(l => l.Split(',')).Where(c => c[4] != "").ToList();
         Assert.Equal([0, 3, 6], rows.Where(c => c[0] == "subclone").Select(c => int.Parse(c[1])));
         Assert.True(File.Exists(dir["cmp/random/model.safetensors"]));

@@ -35,10 +35,12 @@ public static class CompareCommand
         var tokenizerOption = new Option<string?>("--tokenizer") { Description = "Tokenizer for the text (default: the parent's): directory, llama2.c .bin, SentencePiece .model" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists" };
         var json = new Option<bool>("--json") { Description = "Print summary.json" };
+        var valData = new Option<string?>("--val-data") { Description = "ViT: validation images, e.g. the test set (default: a seeded tenth of --data held out)" };
         var shape = new CloneOptionsBinder();
         var command = new Command("compare", "Train the same child from subcloned, baseline and random starts and measure the speed-up")
         {
             parentArg, data, output, inits, steps, batch, seq, evalEvery, evalBatches, warmup, subcloneLr, subcloneWd, randomLr, randomWd, cache, tokenizerOption, force, json,
+            valData,
         };
         shape.AddTo(command);
         command.SetAction(r => io.Guard(() =>
@@ -73,18 +75,20 @@ public static class CompareCommand
                 };
                 imageTraining.Validate();
                 var paths = r.GetValue(data) ?? [];
-                if (paths.Length != 1 || !Subclone.Data.Images.ImageFiles.IsIdxImages(paths[0]))
-                    throw new UserInputException($"{parent.Origin} is an image model: give --data an IDX images file (e.g. train-images-idx3-ubyte.gz; its labels file beside it)");
+                if (paths.Length != 1)
+                    throw new UserInputException($"{parent.Origin} is an image model: give --data one labelled image source (an IDX images file such as train-images-idx3-ubyte.gz, its labels file beside it)");
+                var transform = Subclone.Data.Images.ImageTransform.For(parent.Model.Config);
                 status($"reading {paths[0]}");
-                using var images = Subclone.Data.Images.ImageDataset.LoadIdx(paths[0], Subclone.Data.Images.ImageFiles.LabelsFor(paths[0]),
-                    Subclone.Data.Images.ImageTransform.For(parent.Model.Config));
+                using var images = ImageInputs.Load(paths[0], transform);
+                using var validationImages = r.GetValue(valData) is string valPath ? ImageInputs.Load(valPath, transform) : null;
                 if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
                 var imagePlan = new ComparisonPlan { Target = target, Inits = initList, Training = imageTraining, Cloning = shape.Options(r), Presets = Presets() };
-                var imageResult = Comparison.RunImages(parent, images, imagePlan, outDir, status, ChildProgress(io, quiet, imageTraining.Steps));
+                var imageResult = Comparison.RunImages(parent, images, imagePlan, outDir, status, ChildProgress(io, quiet, imageTraining.Steps), validationImages);
                 ComparisonReport.Write(imageResult, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {imageResult.ChildShape}");
                 Print(io, imageResult, imageTraining.Steps, quiet, outDir);
                 return 0;
             }
+            if (r.GetValue(valData) is not null) throw new UserInputException("--val-data is for image models (ViT)");
             if (parent.Model.Config.Architecture == Subclone.Models.Architecture.Bert)
                 return CompareEncoder(io, r, parent, target, initList, training: new TrainingOptions
                 {

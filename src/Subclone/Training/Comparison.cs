@@ -121,13 +121,17 @@ public static class Comparison
     /// order; the curve is top-1 error on held-out images, and the speed-up is how soon each reaches random's
     /// final accuracy.
     /// </summary>
+    /// <param name="validationImages">Images to evaluate on, e.g. the dataset's test set; without them a seeded tenth
+    /// of <paramref name="images"/> is held out. Give them when the parent trained on <paramref name="images"/>: a held-out
+    /// tenth of its own training data flatters every child that inherits its weights.</param>
     public static ComparisonResult RunImages(ModelSource parent, Data.Images.ImageDataset images, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress = null)
+        Action<string>? status = null, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress = null,
+        Data.Images.ImageDataset? validationImages = null)
     {
         var opts = plan.Training;
         var childConfig = plan.Target.Apply(parent.Model.Config);
-        using var split = Data.Images.ImageSplit.HoldOut(images, opts.Seed);
-        var (train, validation) = (split.Train, split.Validation);
+        using var split = validationImages is null ? Data.Images.ImageSplit.HoldOut(images, opts.Seed) : null;
+        var (train, validation) = split is not null ? (split.Train, split.Validation) : (images, validationImages!);
 
         ImportanceScores? scores = null;
         if (plan.Inits.Any(i => i is ChildInit.Subclone or ChildInit.SubcloneNoScale))

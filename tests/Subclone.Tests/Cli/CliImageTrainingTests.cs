@@ -9,7 +9,7 @@ public class CliImageTrainingTests
     /// <summary>
     /// 8×8 images a tiny ViT can learn in a few dozen steps: class k has a bright 4×4 quadrant k on noise.
     /// </summary>
-    static string LearnableImages(string dir, int count = 240)
+    internal static string LearnableImages(string dir, int count = 240)
     {
         var random = new Random(3);
         var pixels = new byte[count * 64];
@@ -66,6 +66,27 @@ public class CliImageTrainingTests
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         var more = JsonNode.Parse(resumed.Out)!;
         Assert.Equal((50, 10), ((int)more["step"]!, (int)more["steps_this_run"]!));
+    }
+
+    [Fact]
+    public void Compare_validates_on_given_images_and_trains_on_all_of_data()
+    {
+        using var dir = new TempDir();
+        string images = LearnableImages(dir.Path);
+        Directory.CreateDirectory(dir["test"]);
+        string test = LearnableImages(dir["test"], count: 30);
+        var parent = CliRunner.Run("train", "--config", VitConfig(dir), "--data", images, "--out", dir["parent"], "--steps", "20", "--batch", "16", "--lr", "3e-3", "--json");
+        Assert.True(parent.ExitCode == 0, parent.Error);
+
+        var compared = CliRunner.Run("compare", dir["parent"], "--data", images, "--val-data", test, "--out", dir["cmp"], "--hidden", "8", "--heads", "2",
+            "--inits", "subclone,random", "--steps", "4", "--batch", "16", "--eval-every", "2", "--json");
+
+        Assert.True(compared.ExitCode == 0, compared.Error);
+        var summary = JsonNode.Parse(compared.Out)!;
+        Assert.Equal(240 / 16, (int)summary["steps_per_epoch"]!);  // every --data image is trained on
+        Assert.NotNull(summary["inits"]!["subclone"]!["epochs_to_random_final"]);
+        byte[] png = File.ReadAllBytes(dir["cmp/loss.png"]);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
     }
 
     [Fact]

@@ -147,6 +147,19 @@ public class ImageDatasetTests
     }
 
     [Fact]
+    public void Class_names_set_the_class_count_and_survive_subsets()
+    {
+        using var images = zeros([3, 4, 4], ScalarType.Byte);
+        using var data = new ImageDataset(images, tensor(new long[] { 0, 1, 0 }), Plain(4), classNames: ["cat", "dog", "eel"]);
+        Assert.Equal(3, data.Classes);  // eel has no image, but the classifier still needs its row
+        using var subset = data.Subset([0, 2]);
+        Assert.Equal(3, subset.Classes);
+        Assert.Equal(["cat", "dog", "eel"], subset.ClassNames!);
+        Assert.Contains("label 2 has no name among the 2 class names", Assert.Throws<ArgumentException>(() =>
+            new ImageDataset(images, tensor(new long[] { 0, 2, 1 }), Plain(4), classNames: ["cat", "dog"])).Message);
+    }
+
+    [Fact]
     public void Inconsistent_inputs_are_refused()
     {
         using var images = zeros([3, 4, 4], ScalarType.Byte);

@@ -17,12 +17,16 @@ public sealed class ImageDataset : IDisposable
     /// <summary>Where the images came from, for messages.</summary>
     public string Origin { get; }
     public int Count => (int)_images.shape[0];
-    /// <summary>One more than the largest label: the classifier width the labels need.</summary>
+    /// <summary>The classifier width the labels need: the number of class names when there are names, else one
+    /// more than the largest label.</summary>
     public int Classes { get; }
+    /// <summary>The name of each label (index = label), for the model's id2label; null when the source has none (IDX).</summary>
+    public IReadOnlyList<string>? ClassNames { get; }
 
     /// <param name="images">uint8 [N, H, W] (grey) or [N, C, H, W]; C must be 1 or the transform's channel count.</param>
-    /// <param name="labels">[N] integer class indices, non-negative.</param>
-    public ImageDataset(Tensor images, Tensor labels, ImageTransform transform, string origin = "images")
+    /// <param name="labels">[N] integer class indices, non-negative (and below the number of class names, if given).</param>
+    /// <param name="classNames">The name of each class; kept by subsets, so a split still knows every class.</param>
+    public ImageDataset(Tensor images, Tensor labels, ImageTransform transform, string origin = "images", IReadOnlyList<string>? classNames = null)
     {
         transform.Validate();
         if (images.dtype != ScalarType.Byte || images.dim() is not (3 or 4))
@@ -37,7 +41,11 @@ public sealed class ImageDataset : IDisposable
         var longLabels = labels.to_type(ScalarType.Int64);
         if (stored.shape[0] > 0 && longLabels.min().item<long>() < 0)
             throw new ArgumentException($"{origin}: labels must be non-negative class indices");
-        Classes = stored.shape[0] == 0 ? 0 : (int)longLabels.max().item<long>() + 1;
+        int labelled = stored.shape[0] == 0 ? 0 : (int)longLabels.max().item<long>() + 1;
+        if (classNames is not null && labelled > classNames.Count)
+            throw new ArgumentException($"{origin}: label {labelled - 1} has no name among the {classNames.Count} class names");
+        Classes = classNames?.Count ?? labelled;
+        ClassNames = classNames?.ToArray();
         _images = stored.contiguous().MoveToOuterDisposeScope();
         _labels = longLabels.contiguous().MoveToOuterDisposeScope();
         Transform = transform;
@@ -72,7 +80,7 @@ public sealed class ImageDataset : IDisposable
         using var index = IndexTensor(indices);
         using var images = _images.index_select(0, index);
         using var labels = _labels.index_select(0, index);
-        return new ImageDataset(images, labels, Transform, Origin);
+        return new ImageDataset(images, labels, Transform, Origin, ClassNames);
     }
 
     /// <summary>

@@ -76,11 +76,11 @@ public static class CompareCommand
                 imageTraining.Validate();
                 var paths = r.GetValue(data) ?? [];
                 if (paths.Length != 1)
-                    throw new UserInputException($"{parent.Origin} is an image model: give --data one labelled image source (an IDX images file such as train-images-idx3-ubyte.gz, its labels file beside it)");
+                    throw new UserInputException($"{parent.Origin} is an image model: give --data one labelled image source: {Subclone.Data.Images.ImageSources.Expected}");
                 var transform = Subclone.Data.Images.ImageTransform.For(parent.Model.Config);
                 status($"reading {paths[0]}");
-                using var images = ImageInputs.Load(paths[0], transform);
-                using var validationImages = r.GetValue(valData) is string valPath ? ImageInputs.Load(valPath, transform) : null;
+                using var images = Subclone.Data.Images.ImageSources.Load(paths[0], transform);
+                using var validationImages = r.GetValue(valData) is string valPath ? Subclone.Data.Images.ImageSources.Load(valPath, transform) : null;
                 if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
                 var imagePlan = new ComparisonPlan { Target = target, Inits = initList, Training = imageTraining, Cloning = shape.Options(r), Presets = Presets() };
                 var imageResult = Comparison.RunImages(parent, images, imagePlan, outDir, status, ChildProgress(io, quiet, imageTraining.Steps), validationImages);

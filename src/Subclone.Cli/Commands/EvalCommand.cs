@@ -74,8 +74,8 @@ public static class EvalCommand
         if (data is { Length: > 1 }) throw new UserInputException("give --data one image source (an IDX images file or a folder per class)");
         string path = data is { Length: 1 } ? data[0]
             : run?.ValidationInput ?? run?.DataInputs.FirstOrDefault()
-              ?? throw new UserInputException($"{spec} is an image model: give --data labelled images (an IDX images file with its labels beside it)");
-        using var images = ImageInputs.Load(path, transform);
+              ?? throw new UserInputException($"{spec} is an image model: give --data labelled images ({Subclone.Data.Images.ImageSources.Expected})");
+        using var images = Subclone.Data.Images.ImageSources.Load(path, transform);
         bool heldOut = data is not { Length: 1 } && run?.ValidationInput is null;
         using var split = heldOut ? Subclone.Data.Images.ImageSplit.HoldOut(images, run!.Options.Seed) : null;
         var evaluated = split?.Validation ?? images;

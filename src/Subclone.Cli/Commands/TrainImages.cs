@@ -18,16 +18,16 @@ static class TrainImages
         if (data is { Length: > 1 }) throw new UserInputException("a ViT trains on one image source: give --data one IDX images file or one folder per class");
         string trainPath = data is { Length: 1 } ? Path.GetFullPath(data[0])
             : checkpoint?.State.DataInputs.FirstOrDefault()
-              ?? throw new UserInputException("a ViT trains on labelled images: give --data an IDX images file (labels beside it) or a folder per class");
+              ?? throw new UserInputException($"a ViT trains on labelled images: give --data {ImageSources.Expected}");
         validationPath = validationPath is not null ? Path.GetFullPath(validationPath) : checkpoint?.State.ValidationInput;
 
         var transform = ImageTransform.For(model.Config);
         status($"reading {trainPath}");
-        using var all = ImageInputs.Load(trainPath, transform);
+        using var all = Subclone.Data.Images.ImageSources.Load(trainPath, transform);
         string contentHash = all.ContentSha256();
         if (checkpoint?.State.DataSha256 is string sha && sha != contentHash)
             throw new UserInputException($"--resume: the training images changed since the checkpoint (content hash {sha[..12]}… is now {contentHash[..12]}…); it cannot continue exactly");
-        using var given = validationPath is null ? null : ImageInputs.Load(validationPath, transform);
+        using var given = validationPath is null ? null : Subclone.Data.Images.ImageSources.Load(validationPath, transform);
         using var split = given is null ? ImageSplit.HoldOut(all, options.Seed) : null;
         var (train, validation) = split is not null ? (split.Train, split.Validation) : (all, given!);
 

@@ -55,9 +55,9 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
     /// split 90/10, the held-out part with labels for accuracy.</summary>
     static CalibrationData PrepareImages(ModelConfig config, string origin, IReadOnlyList<string> paths, int samples, long seed, int heldOutSamples)
     {
-        if (paths.Count != 1 || !Data.Images.ImageFiles.IsIdxImages(paths[0]))
-            throw new UserInputException($"{origin} is an image model: give --calib an IDX images file (e.g. t10k-images-idx3-ubyte.gz)");
-        using var images = Data.Images.ImageDataset.LoadIdx(paths[0], Data.Images.ImageFiles.LabelsFor(paths[0]), Data.Images.ImageTransform.For(config));
+        if (paths.Count != 1 || !Data.Images.ImageSources.IsImageData(paths[0]))
+            throw new UserInputException($"{origin} is an image model: give --calib {Data.Images.ImageSources.Expected}");
+        using var images = Data.Images.ImageSources.Load(paths[0], Data.Images.ImageTransform.For(config));
         var random = new Random((int)(seed ^ (seed >> 32)));
         var order = Enumerable.Range(0, images.Count).OrderBy(_ => random.Next()).ToList();
         int heldOut = Math.Min(heldOutSamples, Math.Max(1, images.Count / 10));

@@ -90,6 +90,30 @@ public class CliImageTrainingTests
     }
 
     [Fact]
+    public void Train_and_eval_take_a_folder_per_class_of_PNG_and_JPEG_images()
+    {
+        using var dir = new TempDir();
+        foreach (var (name, c) in new[] { ("zero", 0), ("one", 1), ("two", 2) })
+        {
+            Directory.CreateDirectory(dir[$"pics/{name}"]);
+            for (int i = 0; i < 8; i++)
+            {
+                var rgba = ImageTestFiles.RandomRgba(12, 10, seed: c * 100 + i);
+                if (i % 2 == 0) ImageTestFiles.Png(dir[$"pics/{name}/{i}.png"], 12, 10, rgba);
+                else ImageTestFiles.Jpeg(dir[$"pics/{name}/{i}.JPG"], 12, 10, rgba);
+            }
+        }
+
+        var trained = CliRunner.Run("train", "--config", VitConfig(dir), "--data", dir["pics"], "--out", dir["run"], "--steps", "3", "--batch", "8", "--eval-every", "3", "--json");
+
+        Assert.True(trained.ExitCode == 0, trained.Error);
+        Assert.Equal(24, (long)JsonNode.Parse(trained.Out)!["images"]!);
+        var evaluated = CliRunner.Run("eval", dir["run"], "--data", dir["pics"], "--json");
+        Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+        Assert.Equal(24, (int)JsonNode.Parse(evaluated.Out)!["images"]!);
+    }
+
+    [Fact]
     public void A_ViT_without_images_and_image_options_on_a_decoder_are_one_line_errors()
     {
         using var dir = new TempDir();

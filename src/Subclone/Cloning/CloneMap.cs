@@ -79,6 +79,11 @@ public sealed record CloneMap
             Check(Heads[l].Length % KvHeads[l].Length == 0
                 && KvHeads[l].All(g => Heads[l].Count(h => h / groups == g) == Heads[l].Length / KvHeads[l].Length),
                 $"layer {l}: every kept KV head must keep the same number of query heads");
+            // The child's query head i reads its KV head i / (heads per KV head): the heads must come group by group,
+            // in KvHeads' order, or a query head is paired with another group's keys and values.
+            int perKv = Heads[l].Length / KvHeads[l].Length;
+            Check(Heads[l].Select((h, i) => h / groups == KvHeads[l][i / perKv]).All(ok => ok),
+                $"layer {l}: query heads must be listed group by group in the order of the kept KV heads ({perKv} per KV head)");
         }
     }
 }

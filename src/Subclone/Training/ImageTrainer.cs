@@ -22,8 +22,13 @@ public sealed class ImageTrainer : IChildTrainer
     readonly AdamW _optimizer;
     readonly List<Parameter> _parameters;
 
+    /// <inheritdoc/>
     public List<StepMetrics> History { get; } = [];
 
+    /// <summary>
+    /// Sets up cross-entropy training of the ViT <paramref name="model"/> on <paramref name="train"/>, evaluated on <paramref name="validation"/>,
+    /// with <paramref name="augmentation"/> applied to training batches (none when null).
+    /// </summary>
     public ImageTrainer(TransformerModel model, ImageDataset train, ImageDataset validation, TrainingOptions options, ImageAugmentation? augmentation = null)
     {
         options.Validate();
@@ -52,6 +57,7 @@ public sealed class ImageTrainer : IChildTrainer
         return 1 - accuracy;
     }
 
+    /// <inheritdoc/>
     public void Run(IProgress<StepMetrics>? progress = null)
     {
         var watch = Stopwatch.StartNew();
@@ -85,5 +91,6 @@ public sealed class ImageTrainer : IChildTrainer
         }
     }
 
+    /// <summary>Frees the optimizer state.</summary>
     public void Dispose() => _optimizer.Dispose();
 }

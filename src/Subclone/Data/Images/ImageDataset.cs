@@ -13,15 +13,19 @@ public sealed class ImageDataset : IDisposable
     readonly Tensor _images;  // uint8 [N, c, h, w]
     readonly Tensor _labels;  // int64 [N]
 
+    /// <summary>How images become model input.</summary>
     public ImageTransform Transform { get; }
     /// <summary>Where the images came from, for messages.</summary>
     public string Origin { get; }
+    /// <summary>Number of images.</summary>
     public int Count => (int)_images.shape[0];
     /// <summary>One more than the largest label: the classifier width the labels need.</summary>
     public int Classes { get; }
 
     /// <param name="images">uint8 [N, H, W] (grey) or [N, C, H, W]; C must be 1 or the transform's channel count.</param>
     /// <param name="labels">[N] integer class indices, non-negative.</param>
+    /// <param name="transform">How the images become model input: size, channels and normalisation.</param>
+    /// <param name="origin">Where the images came from, for messages.</param>
     public ImageDataset(Tensor images, Tensor labels, ImageTransform transform, string origin = "images")
     {
         transform.Validate();
@@ -148,6 +152,7 @@ public sealed class ImageDataset : IDisposable
         return stack(images);
     }
 
+    /// <summary>Disposes the stored images and labels.</summary>
     public void Dispose()
     {
         _images.Dispose();

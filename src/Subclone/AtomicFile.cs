@@ -3,8 +3,13 @@ namespace Subclone;
 /// <summary>Writes a file under a temporary sibling name and renames it into place, so readers never see a partial file.</summary>
 public static class AtomicFile
 {
+    /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> atomically.</summary>
     public static void WriteAllText(string path, string content) => Write(path, temp => File.WriteAllText(temp, content));
 
+    /// <summary>
+    /// Calls <paramref name="writeTo"/> with a temporary path beside <paramref name="path"/>, then renames that file into place;
+    /// if it throws, the temporary file is deleted and <paramref name="path"/> is untouched.
+    /// </summary>
     public static void Write(string path, Action<string> writeTo)
     {
         string full = Path.GetFullPath(path);

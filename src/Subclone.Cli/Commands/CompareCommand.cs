@@ -16,8 +16,8 @@ public static class CompareCommand
 {
     public static Command Create(CliIo io)
     {
-        var parentArg = new Argument<string>("PARENT") { Description = "Decoder parent: HF directory or llama2.c .bin" };
-        var data = new Option<string[]>("--data") { Description = "Training text: files or folders of .txt/.jsonl (default: the .NET SDK's XML API docs)", AllowMultipleArgumentsPerToken = true };
+        var parentArg = new Argument<string>("PARENT") { Description = "Parent model: HF directory, Hub id (org/name[@revision]), llama2.c .bin, or 'minilm'. Decoders train on next tokens, BERT is distilled toward its sentence embeddings, ViT trains on labelled images" };
+        var data = new Option<string[]>("--data") { Description = "Training text: files or folders of .txt/.jsonl (default: the .NET SDK's XML API docs); for a ViT parent, one IDX images file with its labels file beside it", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "Directory for metrics.csv, loss.png, summary.json and each child's run", Required = true };
         var inits = new Option<string>("--inits") { Description = "Comma-separated: subclone, subclone-noscale, uniform, first, random", DefaultValueFactory = _ => "subclone,uniform,random" };
         var d = new TrainingOptions();

@@ -11,5 +11,6 @@ public sealed record BertShape(
     int TypeVocab,
     double NormEps)
 {
+    /// <summary>Width of one head: hidden / heads.</summary>
     public int HeadDim => Hidden / Heads;
 }

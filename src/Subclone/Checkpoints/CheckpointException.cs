@@ -4,6 +4,8 @@ namespace Subclone.Checkpoints;
 public sealed class CheckpointException(string path, string problem)
     : Exception($"{path}: {problem}")
 {
+    /// <summary>The file or directory at fault.</summary>
     public string Path { get; } = path;
+    /// <summary>What is wrong with it, without the path.</summary>
     public string Problem { get; } = problem;
 }

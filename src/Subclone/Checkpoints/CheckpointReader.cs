@@ -22,7 +22,9 @@ public sealed class CheckpointReader : IDisposable
     readonly List<SafeTensorsFile> _files;
     readonly Dictionary<string, (SafeTensorsFile File, SafeTensorsEntry Entry)> _where;
 
+    /// <summary>The model directory.</summary>
     public string Directory { get; }
+    /// <summary>The parsed config.json.</summary>
     public ModelConfig Config { get; }
     /// <summary>The dtype the weights are stored in (of the first weight, as Hugging Face reports it).</summary>
     public ScalarType StoredDtype { get; }
@@ -45,6 +47,10 @@ public sealed class CheckpointReader : IDisposable
         Parameters = parameters;
     }
 
+    /// <summary>
+    /// Opens a model directory: parses config.json and every weight file's header and checks the tensors' names, shapes
+    /// and dtypes against the config, reading no weights yet. Any problem is a <see cref="CheckpointException"/> naming the file.
+    /// </summary>
     public static CheckpointReader Open(string directory)
     {
         if (!System.IO.Directory.Exists(directory)) throw new CheckpointException(directory, "is not a directory");
@@ -169,6 +175,7 @@ public sealed class CheckpointReader : IDisposable
         }
     }
 
+    /// <summary>Closes the weight files.</summary>
     public void Dispose()
     {
         foreach (var f in _files) f.Dispose();

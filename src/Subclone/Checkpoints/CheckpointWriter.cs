@@ -31,6 +31,7 @@ public sealed class CheckpointWriter : IDisposable
     /// <summary>Every tensor name in the order <see cref="Write"/> takes them (ordinal order, as the files store them).</summary>
     public IReadOnlyList<string> Names => _names;
 
+    /// <summary>The dtype the tensors are stored in.</summary>
     public ScalarType Dtype { get; }
 
     /// <summary>Total bytes of weights the directory will hold.</summary>
@@ -50,6 +51,12 @@ public sealed class CheckpointWriter : IDisposable
         _names = shards.SelectMany(s => s.Tensors.Select(t => t.Name)).ToList();
     }
 
+    /// <summary>Plans the shards, writes config.json into the temporary directory and opens the first shard.</summary>
+    /// <param name="directory">The model directory to create.</param>
+    /// <param name="config">The shape, written as config.json with <paramref name="dtype"/> as its torch_dtype.</param>
+    /// <param name="tensors">Every tensor's name and shape; <see cref="Names"/> gives the order to write them in.</param>
+    /// <param name="dtype">The dtype the tensors are stored in, whatever dtype they are handed over in.</param>
+    /// <param name="overwrite">Replace <paramref name="directory"/> if it exists (on <see cref="Commit"/>); otherwise its existence is an error.</param>
     /// <param name="maxShardBytes">Above this many bytes of weights, write numbered shards and an index, as HF does.</param>
     public static CheckpointWriter Create(string directory, ModelConfig config, IEnumerable<ParameterShape> tensors, ScalarType dtype,
         bool overwrite = false, long maxShardBytes = DefaultShardBytes)

@@ -13,8 +13,11 @@ public sealed record LoadedModel(TransformerModel Model, string Directory, Scala
 /// </summary>
 public static class HfCheckpoint
 {
+    /// <summary>The config file's name.</summary>
     public const string ConfigFile = "config.json";
+    /// <summary>The weight file of an unsharded model.</summary>
     public const string SingleFile = "model.safetensors";
+    /// <summary>The index that lists a sharded model's weight files.</summary>
     public const string IndexFile = "model.safetensors.index.json";
 
     /// <summary>Files that travel with a model: tokenizers, generation defaults and image preprocessing.</summary>
@@ -24,6 +27,10 @@ public static class HfCheckpoint
         "vocab.txt", "tokenizer.model", "added_tokens.json", "generation_config.json", "preprocessor_config.json",
     ];
 
+    /// <summary>
+    /// Loads a model directory into a float32 model; NaN or Inf weights are refused unless <paramref name="allowNonFinite"/>,
+    /// in which case they are loaded and reported as warnings.
+    /// </summary>
     public static LoadedModel Load(string directory, bool allowNonFinite = false)
     {
         using var reader = CheckpointReader.Open(directory);
@@ -58,7 +65,14 @@ public static class HfCheckpoint
     /// Writes the model as a Hugging Face directory. Everything is written into a temporary sibling directory
     /// that is renamed into place when complete, so an interrupted save never leaves a partial model.
     /// </summary>
+    /// <param name="model">The model to write.</param>
+    /// <param name="directory">The model directory to create.</param>
+    /// <param name="dtype">The dtype the weights are stored in (float32, float16 or bfloat16).</param>
+    /// <param name="companionSource">A directory whose tokenizer and generation files (<see cref="CompanionFiles"/>) are copied along.</param>
+    /// <param name="overwrite">Replace <paramref name="directory"/> if it exists; otherwise its existence is an error.</param>
     /// <param name="maxShardBytes">Above this many bytes of weights, write numbered shards and an index, as HF does.</param>
+    /// <param name="extraFiles">Further files to write beside the weights, by name and text content (e.g. clone_map.json).</param>
+    /// <param name="copyFiles">Further files to copy in, from a source path to a name in the directory.</param>
     public static void Save(TransformerModel model, string directory, ScalarType dtype, string? companionSource = null,
         bool overwrite = false, long maxShardBytes = CheckpointWriter.DefaultShardBytes, IEnumerable<(string Name, string Content)>? extraFiles = null,
         IEnumerable<(string Source, string Name)>? copyFiles = null)

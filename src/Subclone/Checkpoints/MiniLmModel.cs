@@ -11,8 +11,10 @@ namespace Subclone.Checkpoints;
 /// </summary>
 public static class MiniLmModel
 {
+    /// <summary>The model argument that names it.</summary>
     public const string Name = "minilm";
 
+    /// <summary>The pretrained all-MiniLM-L6-v2 encoder (with pooler), float32.</summary>
     public static BertModel Load()
     {
         using var onnx = MiniLmResources.OpenModelOnnx();

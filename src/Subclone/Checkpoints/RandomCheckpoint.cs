@@ -9,8 +9,8 @@ namespace Subclone.Checkpoints;
 /// shapes come from <see cref="TransformerModel.ParameterShapes"/>, each tensor is generated with Hugging Face's
 /// rule for it (<see cref="TransformerModel.InitFor"/>), written, and freed before the next. Each tensor has its
 /// own generator, seeded from the seed and the tensor's name, so the weights do not depend on the shard size or
-/// on which tensors come before it. (They differ from <see cref="TransformerModel.Create"/>, which draws every
-/// parameter from torch's one global generator.)
+/// on which tensors come before it. (They differ from <see cref="TransformerModel.Create(ModelConfig, long)"/>, which draws
+/// every parameter from one generator in turn.)
 /// </summary>
 public static class RandomCheckpoint
 {

@@ -19,6 +19,7 @@ public static class SafeTensorsDtype
         ("BOOL", torch.ScalarType.Bool, 1),
     ];
 
+    /// <summary>The dtype of a header's name (F32, BF16, …); false for names Subclone does not know.</summary>
     public static bool TryParse(string name, out torch.ScalarType type)
     {
         foreach (var k in Known)
@@ -27,9 +28,11 @@ public static class SafeTensorsDtype
         return false;
     }
 
+    /// <summary>The header name of <paramref name="type"/>.</summary>
     public static string NameOf(torch.ScalarType type) =>
         Known.FirstOrDefault(k => k.Type == type).Name ?? throw new ArgumentException($"safetensors has no dtype for {type}");
 
+    /// <summary>Bytes per element of <paramref name="type"/>.</summary>
     public static int SizeOf(torch.ScalarType type) =>
         Known.FirstOrDefault(k => k.Type == type) is { Name: not null } k ? k.Size : throw new ArgumentException($"safetensors has no dtype for {type}");
 
@@ -42,6 +45,7 @@ public static class SafeTensorsDtype
         _ => throw new ArgumentException($"not a model weight dtype: {type}"),
     };
 
+    /// <summary>A weight dtype from its torch name (float32, bfloat16, …) or the short forms the CLI takes (f32, bf16, fp16).</summary>
     public static torch.ScalarType FromTorchName(string name) => name switch
     {
         "float32" or "f32" or "fp32" => torch.ScalarType.Float32,

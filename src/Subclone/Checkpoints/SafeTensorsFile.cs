@@ -19,9 +19,13 @@ public sealed class SafeTensorsFile : IDisposable
     readonly long _dataStart;
     readonly Dictionary<string, SafeTensorsEntry> _entries;
 
+    /// <summary>The file.</summary>
     public string Path { get; }
+    /// <summary>The header's __metadata__ (e.g. format: pt).</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
+    /// <summary>Every tensor's header record.</summary>
     public IReadOnlyCollection<SafeTensorsEntry> Entries => _entries.Values;
+    /// <summary>Every tensor's name.</summary>
     public IEnumerable<string> Names => _entries.Keys;
 
     SafeTensorsFile(string path, FileStream stream, long dataStart, Dictionary<string, SafeTensorsEntry> entries, Dictionary<string, string> metadata)
@@ -33,6 +37,10 @@ public sealed class SafeTensorsFile : IDisposable
         Metadata = metadata;
     }
 
+    /// <summary>
+    /// Opens a file and validates its header (dtypes, shapes against byte ranges, no overlaps, within the file);
+    /// any problem is a <see cref="CheckpointException"/> naming the file.
+    /// </summary>
     public static SafeTensorsFile Open(string path)
     {
         FileStream stream;
@@ -134,8 +142,10 @@ public sealed class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <summary>Whether the file has a tensor <paramref name="name"/>.</summary>
     public bool Contains(string name) => _entries.ContainsKey(name);
 
+    /// <summary>The header record of <paramref name="name"/>; a <see cref="CheckpointException"/> when there is none.</summary>
     public SafeTensorsEntry Entry(string name) =>
         _entries.TryGetValue(name, out var e) ? e : throw new CheckpointException(Path, $"has no tensor '{name}'");
 
@@ -162,6 +172,7 @@ public sealed class SafeTensorsFile : IDisposable
         using (raw) return raw.to_type(torch.ScalarType.Float32);
     }
 
+    /// <summary>Closes the file.</summary>
     public void Dispose() => _stream.Dispose();
 
     /// <summary>Writes tensors to <paramref name="path"/> in Hugging Face's layout (see <see cref="SafeTensorsWriter"/>).

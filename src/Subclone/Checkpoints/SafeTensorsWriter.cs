@@ -20,6 +20,7 @@ public sealed class SafeTensorsWriter : IDisposable
     /// <summary>Every tensor in the order <see cref="Write"/> takes them, with its byte range.</summary>
     public IReadOnlyList<SafeTensorsEntry> Entries => _entries;
 
+    /// <summary>The file being written.</summary>
     public string Path { get; }
 
     /// <summary>The name the next <see cref="Write"/> must be given, or null when all are written.</summary>
@@ -32,6 +33,10 @@ public sealed class SafeTensorsWriter : IDisposable
         _entries = entries;
     }
 
+    /// <summary>
+    /// Creates <paramref name="path"/> and writes the header for <paramref name="tensors"/> (stored in ordinal name order) and <paramref name="metadata"/>;
+    /// the data follows through <see cref="Write"/>, one tensor at a time.
+    /// </summary>
     public static SafeTensorsWriter Create(string path, IEnumerable<(string Name, ScalarType Dtype, long[] Shape)> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -93,5 +98,6 @@ public sealed class SafeTensorsWriter : IDisposable
         _stream.Flush();
     }
 
+    /// <summary>Closes the file.</summary>
     public void Dispose() => _stream.Dispose();
 }

@@ -11,6 +11,10 @@ namespace Subclone.Cloning;
 /// </summary>
 public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<CalibrationBatch> HeldOut, string Source)
 {
+    /// <summary>
+    /// Calibration and held-out batches for <paramref name="parent"/>, from text files or folders (<paramref name="paths"/>; empty: the default corpus):
+    /// <paramref name="samples"/> windows (decoders) or sentences (encoders) of <paramref name="length"/> tokens, drawn with <paramref name="seed"/>.
+    /// </summary>
     public static CalibrationData Prepare(ModelSource parent, IReadOnlyList<string> paths, int samples, int length, long seed, int heldOutSamples = 16) =>
         Prepare(parent.Tokenizer, parent.Model.Config, parent.Origin, paths, samples, length, seed, heldOutSamples);
 

@@ -6,6 +6,10 @@ namespace Subclone.Cloning;
 /// <summary>One forward pass over calibration batches, no gradients, collecting importance statistics.</summary>
 public static class Calibrator
 {
+    /// <summary>
+    /// Runs <paramref name="model"/> over <paramref name="batches"/> (from <paramref name="source"/>) and returns what each residual dim, head, FFN neuron and block contributed;
+    /// <paramref name="seed"/> is recorded in the scores. Cancellable between batches.
+    /// </summary>
     public static ImportanceScores Measure(TransformerModel model, IReadOnlyList<CalibrationBatch> batches, string source, long seed,
         IProgress<(int Done, int Total)>? progress = null, CancellationToken cancel = default)
     {

@@ -11,6 +11,7 @@ namespace Subclone.Cloning;
 /// </summary>
 public sealed record CloneMap
 {
+    /// <summary>Kept residual dims, global to every block (each block reads and writes the same residual coordinates).</summary>
     public required int[] ResidualDims { get; init; }
     /// <summary>[child layer] → parent layer (repeats when blocks are duplicated).</summary>
     public required int[] LayerMap { get; init; }
@@ -22,9 +23,12 @@ public sealed record CloneMap
     public required int[][] FfnNeurons { get; init; }
     /// <summary>Multiply linear weights whose input shrank from n to n' by √(n/n').</summary>
     public bool Scale { get; init; } = true;
+    /// <summary>How the indices were chosen (importance, first, random, uniform), recorded for the reader.</summary>
     public string Selection { get; init; } = "importance";
+    /// <summary>How the blocks were chosen (middle, first, influence, explicit), recorded for the reader.</summary>
     public string Depth { get; init; } = "middle";
 
+    /// <summary>The map that keeps everything in order: its child is the parent, tensor for tensor.</summary>
     public static CloneMap Identity(Models.ModelConfig c)
     {
         int[] Range(int n) => Enumerable.Range(0, n).ToArray();
@@ -44,8 +48,10 @@ public sealed record CloneMap
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
+    /// <summary>The map as clone_map.json's "map" object (snake_case keys).</summary>
     public JsonNode ToJsonNode() => JsonSerializer.SerializeToNode(this, JsonOptions)!;
 
+    /// <summary>Reads a map written by <see cref="ToJsonNode"/>; <paramref name="path"/> names the file in errors.</summary>
     public static CloneMap FromJsonNode(JsonNode node, string path)
     {
         try
@@ -79,6 +85,11 @@ public sealed record CloneMap
             Check(Heads[l].Length % KvHeads[l].Length == 0
                 && KvHeads[l].All(g => Heads[l].Count(h => h / groups == g) == Heads[l].Length / KvHeads[l].Length),
                 $"layer {l}: every kept KV head must keep the same number of query heads");
+            // The child's query head i reads its KV head i / (heads per KV head): the heads must come group by group,
+            // in KvHeads' order, or a query head is paired with another group's keys and values.
+            int perKv = Heads[l].Length / KvHeads[l].Length;
+            Check(Heads[l].Select((h, i) => h / groups == KvHeads[l][i / perKv]).All(ok => ok),
+                $"layer {l}: query heads must be listed group by group in the order of the kept KV heads ({perKv} per KV head)");
         }
     }
 }

@@ -24,12 +24,17 @@ public enum DepthStrategy
     First,
 }
 
+/// <summary>How a cut chooses what to keep, beyond the target shape.</summary>
 public sealed record CloneOptions
 {
+    /// <summary>How residual dims, heads and FFN neurons are chosen.</summary>
     public Selection Selection { get; init; } = Selection.Importance;
+    /// <summary>Which blocks a shallower child keeps (ignored with <see cref="KeepLayers"/>).</summary>
     public DepthStrategy Depth { get; init; } = DepthStrategy.Middle;
     /// <summary>Explicit parent blocks to keep, overriding <see cref="Depth"/>.</summary>
     public int[]? KeepLayers { get; init; }
+    /// <summary>Multiply linear weights whose input shrank from n to n' by √(n/n') (the paper's scaling).</summary>
     public bool Scale { get; init; } = true;
+    /// <summary>Seed for <see cref="Selection.Random"/>.</summary>
     public long Seed { get; init; }
 }

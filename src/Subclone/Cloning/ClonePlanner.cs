@@ -5,6 +5,10 @@ namespace Subclone.Cloning;
 /// <summary>Decides what a child keeps: importance (or a baseline's rule) + target shape → <see cref="CloneMap"/>.</summary>
 public static class ClonePlanner
 {
+    /// <summary>
+    /// The map from <paramref name="parent"/> to the shape <paramref name="child"/>: scores (needed for importance selection) rank what is kept,
+    /// or <paramref name="options"/> names a baseline rule. Indices come out in ascending order; query heads are kept whole KV group by group.
+    /// </summary>
     public static CloneMap Plan(ModelConfig parent, ModelConfig child, ImportanceScores? scores, CloneOptions options)
     {
         if (options.Selection == Selection.Importance && scores is null)
@@ -55,6 +59,7 @@ public static class ClonePlanner
     /// <summary>k indices spread evenly over [0, n): ⌊i·n/k⌋.</summary>
     public static int[] Evenly(int n, int k) => Enumerable.Range(0, k).Select(i => (int)((long)i * n / k)).ToArray();
 
+    /// <summary>[child layer] → parent layer: the explicit --keep-layers, a deepening (duplicated middle blocks), or the depth strategy's choice.</summary>
     public static int[] LayerMap(ModelConfig parent, int childLayers, ImportanceScores? scores, CloneOptions options)
     {
         int l = parent.Layers;

@@ -8,6 +8,7 @@ namespace Subclone.Cloning;
 /// <summary>clone_map.json: the map plus what it was made from, so a cut can be inspected and replayed.</summary>
 public static class CloneReport
 {
+    /// <summary>The report's file name, beside the child's weights.</summary>
     public const string FileName = "clone_map.json";
 
     /// <summary>sha256 over the parent's weight files in name order (or over its tensors when it has no files).</summary>
@@ -41,6 +42,7 @@ public static class CloneReport
         return Convert.ToHexStringLower(sha.Hash!);
     }
 
+    /// <summary>The report for a loaded parent: its origin, weight fingerprint and shape, the child's shape, the map and a summary of the scores.</summary>
     public static JsonObject Build(ModelSource parent, ModelConfig child, CloneMap map, ImportanceScores? scores) =>
         Build(parent.Origin, Fingerprint(parent), parent.Model.Config, child, map, scores);
 
@@ -82,7 +84,7 @@ public static class CloneReport
         ["head_dim"] = c.HeadDim, ["ffn"] = c.Ffn, ["vocab"] = c.Vocab,
     };
 
-    /// <summary>Reads the map from a clone_map.json written by <see cref="Build"/>.</summary>
+    /// <summary>Reads the map from a clone_map.json written by <see cref="Build(ModelSource, ModelConfig, CloneMap, ImportanceScores?)"/>.</summary>
     public static CloneMap ReadMap(string path)
     {
         JsonNode? node;

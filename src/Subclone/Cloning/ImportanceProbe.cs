@@ -16,6 +16,7 @@ public sealed class ImportanceProbe : ActivationProbe
     readonly double[] _influence;
     readonly double[] _tokens;
 
+    /// <summary>Empty sums for a model of <paramref name="config"/>'s shape.</summary>
     public ImportanceProbe(ModelConfig config)
     {
         int l = config.Layers;
@@ -45,6 +46,7 @@ public sealed class ImportanceProbe : ActivationProbe
         for (int i = 0; i < into.Length; i++) into[i] += sums[i];
     }
 
+    /// <summary>Adds |block output| per residual dim and the block's influence.</summary>
     public override void OnBlock(int layer, Tensor input, Tensor output)
     {
         using var scope = NewDisposeScope();
@@ -61,6 +63,7 @@ public sealed class ImportanceProbe : ActivationProbe
         _tokens[layer] += TokenCount(output, 1);
     }
 
+    /// <summary>Adds |FFN activation| per neuron.</summary>
     public override void OnFfnHidden(int layer, Tensor hidden)
     {
         using var scope = NewDisposeScope();
@@ -70,6 +73,7 @@ public sealed class ImportanceProbe : ActivationProbe
         Add(_ffn[layer], a.sum([0L, 1L]));
     }
 
+    /// <summary>Adds |head output| per head, averaged over the head's dims.</summary>
     public override void OnHeadOutputs(int layer, Tensor heads)
     {
         using var scope = NewDisposeScope();

@@ -18,8 +18,11 @@ public sealed record ImportanceScores
     public required double[][] Heads { get; init; }
     /// <summary>[layer]: mean ‖f(x)‖ / ‖x + f(x)‖; small means close to identity.</summary>
     public required double[] BlockInfluence { get; init; }
+    /// <summary>Real (non-padding) tokens the scores were measured on.</summary>
     public long CalibrationTokens { get; init; }
+    /// <summary>Where the calibration data came from (files, the default corpus, random ids).</summary>
     public string CalibrationSource { get; init; } = "";
+    /// <summary>The seed that drew the calibration windows.</summary>
     public long Seed { get; init; }
 
     /// <summary>The global residual score: the sum over blocks.</summary>
@@ -33,8 +36,10 @@ public sealed record ImportanceScores
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
     };
 
+    /// <summary>importance.json: the scores, indented, snake_case.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
+    /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
     public static ImportanceScores FromJson(string json) =>
         JsonSerializer.Deserialize<ImportanceScores>(json, Options) ?? throw new InvalidDataException("importance file is empty");
 }

@@ -26,6 +26,10 @@ public static partial class ParameterLayout
 
     const AxisRole W = AxisRole.Whole, R = AxisRole.Residual, H = AxisRole.Heads, KV = AxisRole.KvHeads, F = AxisRole.Ffn, QKV = AxisRole.PackedQkv;
 
+    /// <summary>
+    /// The axis roles of parameter <paramref name="name"/> (an HF name) in the family <paramref name="architecture"/>;
+    /// an <see cref="InvalidOperationException"/> for a parameter the table has no row for.
+    /// </summary>
     public static ParameterAxes For(Architecture architecture, string name)
     {
         string suffix = LayerOf(name) is null ? name : LayerIndex().Split(name)[^1];

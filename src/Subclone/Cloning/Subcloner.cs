@@ -10,6 +10,7 @@ public sealed record CloneResult(TransformerModel Child, CloneMap Map);
 /// <summary>Weight subcloning: importance → plan → slice → a child model that starts close to its parent.</summary>
 public static class Subcloner
 {
+    /// <summary>Cuts a child of <paramref name="target"/>'s shape from <paramref name="parent"/>: plans the map (from <paramref name="scores"/> or the baseline in <paramref name="options"/>) and slices.</summary>
     public static CloneResult Clone(TransformerModel parent, CloneTarget target, ImportanceScores? scores, CloneOptions options)
     {
         var childConfig = target.Apply(parent.Config);

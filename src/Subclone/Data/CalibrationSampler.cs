@@ -10,6 +10,8 @@ namespace Subclone.Data;
 /// </summary>
 public static class CalibrationSampler
 {
+    /// <paramref name="windows"/> windows of <paramref name="length"/> tokens at random offsets in <paramref name="tokens"/>, drawn with <paramref name="seed"/>,
+    /// in batches of <paramref name="batchSize"/>.
     public static List<CalibrationBatch> DecoderWindows(IReadOnlyList<int> tokens, int windows, int length, int batchSize, long seed)
     {
         if (tokens.Count < length + 1)
@@ -63,6 +65,8 @@ public static class CalibrationSampler
         return EncoderBatches(chosen, encodeForModel, length, batchSize);
     }
 
+    /// <paramref name="texts"/> encoded by <paramref name="encodeForModel"/> (text, max length → ids with the model's special tokens),
+    /// in padded batches of <paramref name="batchSize"/> with attention masks.
     public static List<CalibrationBatch> EncoderBatches(IReadOnlyList<string> texts, Func<string, int, IReadOnlyList<int>> encodeForModel, int length, int batchSize)
     {
         var batches = new List<CalibrationBatch>();

@@ -11,6 +11,7 @@ namespace Subclone.Data;
 /// </summary>
 public static partial class DefaultCorpus
 {
+    /// <summary>How the corpus is named in reports and token caches.</summary>
     public const string Name = "dotnet-xml-docs";
 
     /// <summary>The XML files, newest reference pack first, in a fixed order.</summary>

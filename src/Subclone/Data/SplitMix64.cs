@@ -6,8 +6,10 @@ namespace Subclone.Data;
 /// </summary>
 public sealed class SplitMix64(ulong state)
 {
+    /// <summary>The whole generator state: saving it and setting it back continues the same sequence.</summary>
     public ulong State { get; set; } = state;
 
+    /// <summary>The next 64 random bits.</summary>
     public ulong NextUInt64()
     {
         ulong z = State += 0x9E3779B97F4A7C15UL;

@@ -12,6 +12,10 @@ public sealed class TokenBatcher
 {
     readonly SplitMix64 _random;
 
+    /// <summary>
+    /// Samples training windows of <paramref name="sequenceLength"/> + 1 tokens from <paramref name="data"/>'s train split,
+    /// <paramref name="batchSize"/> per batch, from <paramref name="seed"/>.
+    /// </summary>
     public TokenBatcher(TokenDataset data, int batchSize, int sequenceLength, ulong seed)
     {
         if (batchSize <= 0) throw new UserInputException($"batch size must be positive, got {batchSize}");
@@ -23,8 +27,11 @@ public sealed class TokenBatcher
         RequireWindow(data.Train, "train");
     }
 
+    /// <summary>The token file windows are read from.</summary>
     public TokenDataset Data { get; }
+    /// <summary>Windows per batch.</summary>
     public int BatchSize { get; }
+    /// <summary>Tokens per window, not counting the extra target token.</summary>
     public int SequenceLength { get; }
 
     /// <summary>Where random sampling stands: saving it and setting it back continues the same sequence of windows.</summary>
@@ -58,6 +65,7 @@ public sealed class TokenBatcher
     /// </summary>
     public List<CalibrationBatch> ValidationSet(int batches) => FixedWindows(Data.Validation, batches);
 
+    /// <paramref name="batches"/> batches of windows spread evenly over <paramref name="split"/>, with no randomness.
     public List<CalibrationBatch> FixedWindows(TokenSplit split, int batches)
     {
         RequireWindow(split, "validation");

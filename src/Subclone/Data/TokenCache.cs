@@ -11,6 +11,7 @@ namespace Subclone.Data;
 /// </summary>
 public static class TokenCache
 {
+    /// <summary>Share of the documents held out for validation.</summary>
     public const double DefaultValidationFraction = 0.05;
     /// <summary>Fixed rather than the training seed, so runs with different seeds share one cache and one validation set.</summary>
     public const ulong DefaultSplitSeed = 0x5EED;

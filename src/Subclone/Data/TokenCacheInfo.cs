@@ -10,25 +10,39 @@ namespace Subclone.Data;
 /// </summary>
 public sealed record TokenCacheInfo
 {
+    /// <summary>The sidecar format this code reads and writes; any other is rebuilt.</summary>
     public const int CurrentFormat = 1;
 
+    /// <summary>The tokenizer's fingerprint (<see cref="TokenizerIdentity.Of"/>).</summary>
     public required string Tokenizer { get; init; }
+    /// <summary>sha256 over the inputs' contents, so changed text rebuilds the cache.</summary>
     public required string ContentSha256 { get; init; }
+    /// <summary>The files or folders that were tokenised.</summary>
     public required IReadOnlyList<string> Inputs { get; init; }
     /// <summary>2 (uint16) when every id fits, else 4 (uint32).</summary>
     public required int BytesPerToken { get; init; }
+    /// <summary>Documents tokenised.</summary>
     public required long Documents { get; init; }
+    /// <summary>Tokens in the file, both splits.</summary>
     public required long Tokens { get; init; }
+    /// <summary>Seed of the document shuffle that made the split.</summary>
     public required ulong SplitSeed { get; init; }
+    /// <summary>Share of the documents in the validation split.</summary>
     public required double ValidationFraction { get; init; }
+    /// <summary>Documents in the train split.</summary>
     public required long TrainDocuments { get; init; }
+    /// <summary>Documents in the validation split.</summary>
     public required long ValidationDocuments { get; init; }
+    /// <summary>Tokens in the train split (the file's first tokens).</summary>
     public required long TrainTokens { get; init; }
 
+    /// <summary>Tokens in the validation split (the rest of the file).</summary>
     public long ValidationTokens => Tokens - TrainTokens;
 
+    /// <summary>The stored token type: uint16 or uint32.</summary>
     public string DtypeName => BytesPerToken == 2 ? "uint16" : "uint32";
 
+    /// <summary>The sidecar's JSON.</summary>
     public JsonObject ToJson() => new()
     {
         ["format"] = CurrentFormat,
@@ -82,6 +96,7 @@ public sealed record TokenCacheInfo
     static T Value<T>(JsonNode? node) =>
         node is JsonValue value && value.TryGetValue(out T? result) && result is not null ? result : throw new FormatException(typeof(T).Name);
 
+    /// <summary>Writes the sidecar to <paramref name="path"/> atomically.</summary>
     public void Write(string path) =>
         AtomicFile.WriteAllText(path, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 }

@@ -20,12 +20,18 @@ public sealed class TokenDataset : IDisposable
         _view = view;
     }
 
+    /// <summary>The token file.</summary>
     public string TokenPath { get; }
+    /// <summary>The file's sidecar: splits, dtype and where the tokens came from.</summary>
     public TokenCacheInfo Info { get; }
+    /// <summary>Tokens in the file.</summary>
     public long Count => Info.Tokens;
+    /// <summary>The train split: the file's first <see cref="TokenCacheInfo.TrainTokens"/> tokens.</summary>
     public TokenSplit Train => new(0, Info.TrainTokens);
+    /// <summary>The validation split: the tokens after the train split.</summary>
     public TokenSplit Validation => new(Info.TrainTokens, Info.ValidationTokens);
 
+    /// <summary>Maps the token file at <paramref name="path"/>, checking its length against <paramref name="info"/>.</summary>
     public static TokenDataset Open(string path, TokenCacheInfo info)
     {
         long expected = info.Tokens * info.BytesPerToken;
@@ -65,6 +71,7 @@ public sealed class TokenDataset : IDisposable
         }
     }
 
+    /// <summary>The token at <paramref name="index"/>.</summary>
     public long this[long index]
     {
         get
@@ -75,6 +82,7 @@ public sealed class TokenDataset : IDisposable
         }
     }
 
+    /// <summary>Unmaps the file.</summary>
     public void Dispose()
     {
         _view.Dispose();

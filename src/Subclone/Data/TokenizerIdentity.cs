@@ -13,6 +13,7 @@ public static class TokenizerIdentity
 {
     const string Probe = "The quick brown fox, 12 jumps: \"Ünïcödé\" — naïve 日本語 <|endoftext|>\n\tend.";
 
+    /// <summary>The fingerprint of <paramref name="tokenizer"/>: type, special ids, and a sha256 of its vocabulary's decoded text and a probe sentence's ids.</summary>
     public static string Of(ITextTokenizer tokenizer)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

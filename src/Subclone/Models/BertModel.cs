@@ -10,10 +10,14 @@ namespace Subclone.Models;
 /// </summary>
 public sealed class BertModel : TransformerModel
 {
+    /// <summary>Word, position and token-type embeddings with their LayerNorm.</summary>
     public BertEmbeddings embeddings;
+    /// <summary>The blocks.</summary>
     public BertEncoder encoder;
+    /// <summary>The [CLS] pooler; null when the checkpoint has none (sentence-transformers models often do not).</summary>
     public BertPooler? pooler;
 
+    /// <summary>Builds the encoder for <paramref name="config"/>, with or without the pooler, with HF's random initialisation (global RNG).</summary>
     public BertModel(ModelConfig config, bool withPooler = true) : base(nameof(BertModel), config)
     {
         embeddings = new BertEmbeddings(config);
@@ -63,6 +67,7 @@ public sealed class BertModel : TransformerModel
             foreach (var s in Linear("pooler.dense", d, d)) yield return s;
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         using var scope = NewDisposeScope();
@@ -76,11 +81,15 @@ public sealed class BertModel : TransformerModel
         : (1 - attentionMask.to_type(ScalarType.Float32)).mul(float.MinValue).view(attentionMask.shape[0], 1, 1, attentionMask.shape[1]);
 }
 
+/// <summary>The embedding layer: LayerNorm(word + position + token type).</summary>
 public sealed class BertEmbeddings : nn.Module
 {
+    /// <summary>Tables: word [vocab, D], position [max_positions, D], token type [type_vocab, D].</summary>
     public EmbeddingTable word_embeddings, position_embeddings, token_type_embeddings;
+    /// <summary>The embeddings' LayerNorm.</summary>
     public LayerNorm LayerNorm;
 
+    /// <summary>The embeddings for <paramref name="config"/>.</summary>
     public BertEmbeddings(ModelConfig config) : base(nameof(BertEmbeddings))
     {
         word_embeddings = new EmbeddingTable(config.Vocab, config.Hidden);
@@ -101,16 +110,20 @@ public sealed class BertEmbeddings : nn.Module
     }
 }
 
+/// <summary>The stack of blocks.</summary>
 public sealed class BertEncoder : nn.Module
 {
+    /// <summary>The blocks.</summary>
     public ModuleList<BertLayer> layer;
 
+    /// <summary>The blocks for <paramref name="config"/>.</summary>
     public BertEncoder(ModelConfig config) : base(nameof(BertEncoder))
     {
         layer = new ModuleList<BertLayer>(Enumerable.Range(0, config.Layers).Select(i => new BertLayer(config, i)).ToArray());
         RegisterComponents();
     }
 
+    /// <summary>[B, T, D] through every block, with the additive padding <paramref name="mask"/> (or none).</summary>
     public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe)
     {
         foreach (var l in layer) x = l.Forward(x, mask, probe);
@@ -118,14 +131,19 @@ public sealed class BertEncoder : nn.Module
     }
 }
 
+/// <summary>A post-LayerNorm block: attention with its residual and norm, then the FFN with its residual and norm.</summary>
 public sealed class BertLayer : nn.Module
 {
+    /// <summary>Self-attention with its output projection and LayerNorm.</summary>
     public BertAttention attention;
+    /// <summary>The FFN's up projection.</summary>
     public BertIntermediate intermediate;
+    /// <summary>The FFN's down projection and LayerNorm.</summary>
     public BertOutput output;
     readonly int _layer;
     readonly string _activation;
 
+    /// <summary>Block <paramref name="layer"/> (the index activation hooks report).</summary>
     public BertLayer(ModelConfig config, int layer) : base(nameof(BertLayer))
     {
         attention = new BertAttention(config, layer);
@@ -136,6 +154,7 @@ public sealed class BertLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The residual stream through this block, reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe)
     {
         var h = attention.Forward(x, mask, probe);
@@ -147,11 +166,15 @@ public sealed class BertLayer : nn.Module
     }
 }
 
+/// <summary>Self-attention followed by its output projection, residual and LayerNorm.</summary>
 public sealed class BertAttention : nn.Module
 {
+    /// <summary>The q/k/v projections and the attention itself.</summary>
     public BertSelfAttention self;
+    /// <summary>Output projection and LayerNorm.</summary>
     public BertSelfOutput output;
 
+    /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public BertAttention(ModelConfig config, int layer) : base(nameof(BertAttention))
     {
         self = new BertSelfAttention(config, layer);
@@ -159,15 +182,19 @@ public sealed class BertAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>LayerNorm(x + dense(attention(x))).</summary>
     public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe) =>
         output.LayerNorm.forward(output.dense.forward(self.Forward(x, mask, probe)) + x);
 }
 
+/// <summary>Bidirectional multi-head attention, masked at padding.</summary>
 public sealed class BertSelfAttention : nn.Module
 {
+    /// <summary>Query, key and value projections, [H·hd, D] each.</summary>
     public LinearLayer query, key, value;
     readonly int _heads, _headDim, _layer;
 
+    /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public BertSelfAttention(ModelConfig config, int layer) : base(nameof(BertSelfAttention))
     {
         _heads = config.Heads;
@@ -180,6 +207,7 @@ public sealed class BertSelfAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>[B, T, D] → the concatenated head outputs [B, T, H·hd]; the per-head outputs go to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor? mask, ActivationProbe? probe)
     {
         long b = x.shape[0], t = x.shape[1];
@@ -190,11 +218,15 @@ public sealed class BertSelfAttention : nn.Module
     }
 }
 
+/// <summary>The attention's output projection and LayerNorm.</summary>
 public sealed class BertSelfOutput : nn.Module
 {
+    /// <summary>Output projection, [D, H·hd].</summary>
     public LinearLayer dense;
+    /// <summary>LayerNorm after the attention residual.</summary>
     public LayerNorm LayerNorm;
 
+    /// <summary>The output projection and norm for <paramref name="config"/>.</summary>
     public BertSelfOutput(ModelConfig config) : base(nameof(BertSelfOutput))
     {
         dense = new LinearLayer((long)config.Heads * config.HeadDim, config.Hidden, true);
@@ -203,10 +235,13 @@ public sealed class BertSelfOutput : nn.Module
     }
 }
 
+/// <summary>The FFN's up projection (activation applied by <see cref="BertLayer"/>).</summary>
 public sealed class BertIntermediate : nn.Module
 {
+    /// <summary>Up projection, [F, D].</summary>
     public LinearLayer dense;
 
+    /// <summary>The up projection for <paramref name="config"/>.</summary>
     public BertIntermediate(ModelConfig config) : base(nameof(BertIntermediate))
     {
         dense = new LinearLayer(config.Hidden, config.Ffn, true);
@@ -214,11 +249,15 @@ public sealed class BertIntermediate : nn.Module
     }
 }
 
+/// <summary>The FFN's down projection and the block's final LayerNorm.</summary>
 public sealed class BertOutput : nn.Module
 {
+    /// <summary>Down projection, [D, F].</summary>
     public LinearLayer dense;
+    /// <summary>LayerNorm after the FFN residual.</summary>
     public LayerNorm LayerNorm;
 
+    /// <summary>The down projection and norm for <paramref name="config"/>.</summary>
     public BertOutput(ModelConfig config) : base(nameof(BertOutput))
     {
         dense = new LinearLayer(config.Ffn, config.Hidden, true);
@@ -227,10 +266,13 @@ public sealed class BertOutput : nn.Module
     }
 }
 
+/// <summary>BERT's pooler (tanh(dense([CLS]))): kept so checkpoints that have it round-trip.</summary>
 public sealed class BertPooler : nn.Module
 {
+    /// <summary>The pooler's projection, [D, D].</summary>
     public LinearLayer dense;
 
+    /// <summary>The pooler for <paramref name="config"/>.</summary>
     public BertPooler(ModelConfig config) : base(nameof(BertPooler))
     {
         dense = new LinearLayer(config.Hidden, config.Hidden, true);

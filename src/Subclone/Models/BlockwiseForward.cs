@@ -11,10 +11,13 @@ namespace Subclone.Models;
 /// </summary>
 public abstract class BlockwiseForward
 {
+    /// <summary>For a model of <paramref name="config"/>.</summary>
     protected BlockwiseForward(ModelConfig config) => Config = config;
 
+    /// <summary>The model's shape.</summary>
     public ModelConfig Config { get; }
 
+    /// <summary>The blockwise pass of <paramref name="config"/>'s family (GPT-2, Llama, BERT; ViT is not supported).</summary>
     public static BlockwiseForward For(ModelConfig config) => config.Architecture switch
     {
         Architecture.Gpt2 => new Gpt2(config),

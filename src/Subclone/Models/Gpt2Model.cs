@@ -11,9 +11,12 @@ namespace Subclone.Models;
 /// </summary>
 public sealed class Gpt2Model : TransformerModel
 {
+    /// <summary>The backbone: embeddings, blocks and the final LayerNorm.</summary>
     public Gpt2Transformer transformer;
+    /// <summary>The LM head, [vocab, D]; null when tied to the token embeddings.</summary>
     public LinearLayer? lm_head;
 
+    /// <summary>Builds the model for <paramref name="config"/> with HF's random initialisation (global RNG; see <see cref="TransformerModel.Create(ModelConfig, long)"/> for a seeded one).</summary>
     public Gpt2Model(ModelConfig config) : base(nameof(Gpt2Model), config)
     {
         transformer = new Gpt2Transformer(config);
@@ -59,12 +62,14 @@ public sealed class Gpt2Model : TransformerModel
         if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
     }
 
+    /// <inheritdoc/>
     public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         using var scope = NewDisposeScope();
         return transformer.Forward(inputIds, probe).MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         using var scope = NewDisposeScope();
@@ -74,13 +79,19 @@ public sealed class Gpt2Model : TransformerModel
     }
 }
 
+/// <summary>GPT-2's "transformer.": token and position embeddings, the blocks and the final LayerNorm.</summary>
 public sealed class Gpt2Transformer : nn.Module
 {
+    /// <summary>Token embeddings, [vocab, D].</summary>
     public EmbeddingTable wte;
+    /// <summary>Learned position embeddings, [n_positions, D].</summary>
     public EmbeddingTable wpe;
+    /// <summary>The blocks.</summary>
     public ModuleList<Gpt2Block> h;
+    /// <summary>The final LayerNorm.</summary>
     public LayerNorm ln_f;
 
+    /// <summary>The backbone for <paramref name="config"/>.</summary>
     public Gpt2Transformer(ModelConfig config) : base(nameof(Gpt2Transformer))
     {
         wte = new EmbeddingTable(config.Vocab, config.Hidden);
@@ -90,6 +101,7 @@ public sealed class Gpt2Transformer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
     public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
     {
         var x = Embed(wte, wpe, inputIds);
@@ -107,14 +119,20 @@ public sealed class Gpt2Transformer : nn.Module
     }
 }
 
+/// <summary>A pre-LayerNorm block: x + attn(ln_1(x)), then + mlp(ln_2(·)).</summary>
 public sealed class Gpt2Block : nn.Module
 {
+    /// <summary>LayerNorm before attention.</summary>
     public LayerNorm ln_1;
+    /// <summary>Causal self-attention.</summary>
     public Gpt2Attention attn;
+    /// <summary>LayerNorm before the MLP.</summary>
     public LayerNorm ln_2;
+    /// <summary>The feed-forward network.</summary>
     public Gpt2Mlp mlp;
     readonly int _layer;
 
+    /// <summary>Block <paramref name="layer"/> (the index activation hooks report).</summary>
     public Gpt2Block(ModelConfig config, int layer) : base(nameof(Gpt2Block))
     {
         ln_1 = new LayerNorm(config.Hidden, config.NormEps);
@@ -125,6 +143,7 @@ public sealed class Gpt2Block : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The residual stream through this block, reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, ActivationProbe? probe)
     {
         var h = x + attn.Forward(ln_1.forward(x), probe);
@@ -134,12 +153,16 @@ public sealed class Gpt2Block : nn.Module
     }
 }
 
+/// <summary>Causal multi-head attention with a fused q/k/v projection.</summary>
 public sealed class Gpt2Attention : nn.Module
 {
+    /// <summary>Fused q/k/v projection, [D, 3·H·head_dim]: the output columns are [q | k | v].</summary>
     public Conv1D c_attn;
+    /// <summary>Output projection, [H·head_dim, D].</summary>
     public Conv1D c_proj;
     readonly int _heads, _headDim, _layer;
 
+    /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public Gpt2Attention(ModelConfig config, int layer) : base(nameof(Gpt2Attention))
     {
         _heads = config.Heads;
@@ -150,6 +173,7 @@ public sealed class Gpt2Attention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>[B, T, D] → [B, T, D]; the per-head outputs go to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, ActivationProbe? probe)
     {
         long b = x.shape[0], t = x.shape[1];
@@ -160,13 +184,17 @@ public sealed class Gpt2Attention : nn.Module
     }
 }
 
+/// <summary>The feed-forward network: c_proj(act(c_fc(x))).</summary>
 public sealed class Gpt2Mlp : nn.Module
 {
+    /// <summary>Up projection, [D, F].</summary>
     public Conv1D c_fc;
+    /// <summary>Down projection, [F, D].</summary>
     public Conv1D c_proj;
     readonly string _activation;
     readonly int _layer;
 
+    /// <summary>The MLP of block <paramref name="layer"/>.</summary>
     public Gpt2Mlp(ModelConfig config, int layer) : base(nameof(Gpt2Mlp))
     {
         c_fc = new Conv1D(config.Hidden, config.Ffn);
@@ -176,6 +204,7 @@ public sealed class Gpt2Mlp : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>[B, T, D] → [B, T, D]; the FFN neurons' activations go to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, ActivationProbe? probe)
     {
         var hidden = Activations.Apply(_activation, c_fc.forward(x));

@@ -11,9 +11,12 @@ namespace Subclone.Models;
 /// </summary>
 public sealed class LlamaModel : TransformerModel
 {
+    /// <summary>The backbone: embeddings, blocks and the final RMSNorm.</summary>
     public LlamaDecoder model;
+    /// <summary>The LM head, [vocab, D]; null when tied to the token embeddings.</summary>
     public LinearLayer? lm_head;
 
+    /// <summary>Builds the model for <paramref name="config"/> with HF's random initialisation (global RNG; see <see cref="TransformerModel.Create(ModelConfig, long)"/> for a seeded one).</summary>
     public LlamaModel(ModelConfig config) : base(nameof(LlamaModel), config)
     {
         model = new LlamaDecoder(config);
@@ -61,12 +64,14 @@ public sealed class LlamaModel : TransformerModel
         if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
     }
 
+    /// <inheritdoc/>
     public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         using var scope = NewDisposeScope();
         return model.Forward(inputIds, probe).MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         using var scope = NewDisposeScope();
@@ -76,14 +81,19 @@ public sealed class LlamaModel : TransformerModel
     }
 }
 
+/// <summary>Llama's "model.": token embeddings, the blocks (with rotary positions) and the final RMSNorm.</summary>
 public sealed class LlamaDecoder : nn.Module
 {
+    /// <summary>Token embeddings, [vocab, D].</summary>
     public EmbeddingTable embed_tokens;
+    /// <summary>The blocks.</summary>
     public ModuleList<LlamaBlock> layers;
+    /// <summary>The final RMSNorm.</summary>
     public RmsNorm norm;
     readonly int _headDim;
     readonly double _ropeTheta;
 
+    /// <summary>The backbone for <paramref name="config"/>.</summary>
     public LlamaDecoder(ModelConfig config) : base(nameof(LlamaDecoder))
     {
         embed_tokens = new EmbeddingTable(config.Vocab, config.Hidden);
@@ -94,6 +104,7 @@ public sealed class LlamaDecoder : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
     public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
     {
         var (cos, sin) = Rotary.CosSin(inputIds.shape[^1], _headDim, _ropeTheta);
@@ -124,14 +135,20 @@ public static class Rotary
     }
 }
 
+/// <summary>A pre-RMSNorm block: x + attn(norm(x)), then + mlp(norm(·)).</summary>
 public sealed class LlamaBlock : nn.Module
 {
+    /// <summary>RMSNorm before attention.</summary>
     public RmsNorm input_layernorm;
+    /// <summary>Causal self-attention with rotary positions and grouped KV heads.</summary>
     public LlamaAttention self_attn;
+    /// <summary>RMSNorm before the MLP.</summary>
     public RmsNorm post_attention_layernorm;
+    /// <summary>The gated feed-forward network.</summary>
     public LlamaMlp mlp;
     readonly int _layer;
 
+    /// <summary>Block <paramref name="layer"/> (the index activation hooks report).</summary>
     public LlamaBlock(ModelConfig config, int layer) : base(nameof(LlamaBlock))
     {
         input_layernorm = new RmsNorm(config.Hidden, config.NormEps);
@@ -142,6 +159,7 @@ public sealed class LlamaBlock : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin"/>; reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
         var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, probe);
@@ -151,11 +169,14 @@ public sealed class LlamaBlock : nn.Module
     }
 }
 
+/// <summary>Causal attention with rotary positions; with GQA, each KV head serves heads / kv_heads consecutive query heads.</summary>
 public sealed class LlamaAttention : nn.Module
 {
+    /// <summary>Query [H·hd, D], key and value [KV·hd, D], and output [D, H·hd] projections.</summary>
     public LinearLayer q_proj, k_proj, v_proj, o_proj;
     readonly int _heads, _kvHeads, _headDim, _layer;
 
+    /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
     {
         _heads = config.Heads;
@@ -170,6 +191,7 @@ public sealed class LlamaAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>[B, T, D] → [B, T, D]; the per-head outputs go to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
         long b = x.shape[0], t = x.shape[1];
@@ -189,12 +211,15 @@ public sealed class LlamaAttention : nn.Module
     }
 }
 
+/// <summary>The gated feed-forward network: down(act(gate(x)) · up(x)).</summary>
 public sealed class LlamaMlp : nn.Module
 {
+    /// <summary>Gate and up projections [F, D], and the down projection [D, F].</summary>
     public LinearLayer gate_proj, up_proj, down_proj;
     readonly string _activation;
     readonly int _layer;
 
+    /// <summary>The MLP of block <paramref name="layer"/>.</summary>
     public LlamaMlp(ModelConfig config, int layer) : base(nameof(LlamaMlp))
     {
         gate_proj = new LinearLayer(config.Hidden, config.Ffn, config.MlpBias);
@@ -205,6 +230,7 @@ public sealed class LlamaMlp : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>[B, T, D] → [B, T, D]; the FFN neurons' activations go to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, ActivationProbe? probe)
     {
         var hidden = Activations.Apply(_activation, gate_proj.forward(x)) * up_proj.forward(x);

@@ -10,13 +10,19 @@ namespace Subclone.Models;
 /// </summary>
 public sealed record ModelConfig
 {
+    /// <summary>The model family, which decides the module classes and the slicing table.</summary>
     public required Architecture Architecture { get; init; }
     /// <summary>config.json's model_type: gpt2, llama, mistral, qwen2, bert, vit.</summary>
     public required string ModelType { get; init; }
+    /// <summary>Residual width d (n_embd / hidden_size).</summary>
     public required int Hidden { get; init; }
+    /// <summary>Number of blocks.</summary>
     public required int Layers { get; init; }
+    /// <summary>Query heads.</summary>
     public required int Heads { get; init; }
+    /// <summary>Key/value heads: equal to <see cref="Heads"/> without GQA.</summary>
     public required int KvHeads { get; init; }
+    /// <summary>Width of one head; Llama-family configs may set it apart from hidden / heads.</summary>
     public required int HeadDim { get; init; }
     /// <summary>FFN (intermediate) width.</summary>
     public required int Ffn { get; init; }
@@ -25,25 +31,35 @@ public sealed record ModelConfig
     public required int Vocab { get; init; }
     /// <summary>Sequence positions; for ViT (image_size / patch_size)² patches + 1 for the [CLS] token.</summary>
     public required int MaxPositions { get; init; }
+    /// <summary>Epsilon of the LayerNorms / RMSNorms.</summary>
     public required double NormEps { get; init; }
+    /// <summary>The LM head shares the token embedding matrix (and has no tensor of its own).</summary>
     public bool TieWordEmbeddings { get; init; }
+    /// <summary>Rotary base θ (Llama family).</summary>
     public double RopeTheta { get; init; } = 10000;
     /// <summary>q/k/v(/o) projections carry biases (Qwen2's q/k/v; Llama's attention_bias).</summary>
     public bool AttentionBias { get; init; }
+    /// <summary>The MLP's projections carry biases (always for GPT-2, BERT and ViT; Llama's mlp_bias).</summary>
     public bool MlpBias { get; init; }
+    /// <summary>BERT's token-type vocabulary (type_vocab_size); zero for other families.</summary>
     public int TypeVocab { get; init; }
+    /// <summary>The FFN's activation, by its config.json name (gelu, gelu_new, silu, relu, …).</summary>
     public string Activation { get; init; } = "gelu";
     /// <summary>ViT: input images are ImageSize × ImageSize pixels of Channels channels, cut into PatchSize × PatchSize patches.
     /// Zero for text models.</summary>
     public int ImageSize { get; init; }
+    /// <summary>ViT: patch side in pixels; zero for text models.</summary>
     public int PatchSize { get; init; }
+    /// <summary>ViT: channels per pixel; zero for text models.</summary>
     public int Channels { get; init; }
     /// <summary>ViT: number of classes (len(id2label)); equals <see cref="Vocab"/>. Zero for text models.</summary>
     public int Labels { get; init; }
     /// <summary>Standard deviation of Hugging Face's random weight initialisation.</summary>
     public double InitializerRange { get; init; } = 0.02;
+    /// <summary>The config.json this shape was parsed from (a copy), carried into children and saved checkpoints.</summary>
     public JsonObject Raw { get; init; } = new();
 
+    /// <summary>GPT-2 and the Llama family: models that predict the next token.</summary>
     public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama;
 
     /// <summary>ViT's patches per image: (image_size / patch_size)², rounded down as the strided convolution does.</summary>
@@ -66,6 +82,7 @@ public sealed record ModelConfig
         _ => throw new InvalidOperationException($"unknown model_type {ModelType}"),
     };
 
+    /// <summary>Reads and validates a config.json; a malformed one is a <see cref="CheckpointException"/> naming the file and field.</summary>
     public static ModelConfig Load(string configPath)
     {
         JsonNode? node;
@@ -76,6 +93,7 @@ public sealed record ModelConfig
         return Parse(json, configPath);
     }
 
+    /// <summary>Parses and validates a config.json object; <paramref name="path"/> names it in errors.</summary>
     public static ModelConfig Parse(JsonObject json, string path)
     {
         var r = new ConfigReader(json, path);

@@ -9,8 +9,11 @@ namespace Subclone.Models;
 /// </summary>
 public sealed record ParameterInit(double Constant, double? Std)
 {
+    /// <summary>Zero: biases (and anything HF zero-fills).</summary>
     public static ParameterInit Zero { get; } = new(0, null);
+    /// <summary>One: norm weights.</summary>
     public static ParameterInit One { get; } = new(1, null);
+    /// <summary>N(0, <paramref name="std"/>): weight matrices and embeddings.</summary>
     public static ParameterInit Normal(double std) => new(0, std);
 
     /// <summary>HF's rule shared by every family: biases zero, norm weights one, everything else N(0, std).</summary>

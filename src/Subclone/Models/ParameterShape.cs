@@ -6,5 +6,6 @@ namespace Subclone.Models;
 /// </summary>
 public sealed record ParameterShape(string Name, long[] Shape)
 {
+    /// <summary>Elements in the tensor: the product of its shape.</summary>
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
 }

@@ -9,8 +9,10 @@ namespace Subclone.Models;
 /// </summary>
 public abstract class TransformerModel : nn.Module
 {
+    /// <summary>A model named <paramref name="name"/> of shape <paramref name="config"/>.</summary>
     protected TransformerModel(string name, ModelConfig config) : base(name) => Config = config;
 
+    /// <summary>The shape this model was built for.</summary>
     public ModelConfig Config { get; }
 
     /// <summary>Decoders return logits [B, T, vocab]; encoders return the last hidden state [B, T, D]; ViT takes
@@ -33,9 +35,9 @@ public abstract class TransformerModel : nn.Module
         foreach (var (name, p) in named_parameters()) InitFor(Config, name).Apply(p, generator);
     }
 
+    /// <summary>Parameters of the model (a tied head counted once).</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());
 
-    /// <summary>Builds the model class for a config, with Hugging Face's random initialisation.</summary>
     /// <summary>Builds the model class for a config with Hugging Face's random initialisation drawn from
     /// <paramref name="seed"/> alone, so concurrent users of torch's global RNG cannot change it.</summary>
     public static TransformerModel Create(ModelConfig config, long seed)
@@ -46,6 +48,10 @@ public abstract class TransformerModel : nn.Module
         return model;
     }
 
+    /// <summary>
+    /// Builds the model class for a config with Hugging Face's random initialisation drawn from torch's global RNG;
+    /// tests and anything running concurrently should use the seeded <see cref="Create(ModelConfig, long)"/>.
+    /// </summary>
     public static TransformerModel Create(ModelConfig config) => config.Architecture switch
     {
         Architecture.Gpt2 => new Gpt2Model(config),
@@ -55,7 +61,7 @@ public abstract class TransformerModel : nn.Module
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 
-    /// <summary>The names and shapes of <see cref="Create"/>(config).state_dict(), in that order, without building
+    /// <summary>The names and shapes of <see cref="Create(ModelConfig)"/>.state_dict(), in that order, without building
     /// the model. <paramref name="withPooler"/> matters for BERT only.</summary>
     public static IReadOnlyList<ParameterShape> ParameterShapes(ModelConfig config, bool withPooler = true) => config.Architecture switch
     {

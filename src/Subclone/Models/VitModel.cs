@@ -12,9 +12,12 @@ namespace Subclone.Models;
 /// </summary>
 public sealed class VitModel : TransformerModel
 {
+    /// <summary>The backbone: embeddings, blocks and the final LayerNorm.</summary>
     public VitBackbone vit;
+    /// <summary>The classifier on the [CLS] token, [labels, D].</summary>
     public LinearLayer classifier;
 
+    /// <summary>Builds the classifier for <paramref name="config"/> with HF's random initialisation (global RNG; see <see cref="TransformerModel.Create(ModelConfig, long)"/> for a seeded one).</summary>
     public VitModel(ModelConfig config) : base(nameof(VitModel), config)
     {
         vit = new VitBackbone(config);
@@ -61,10 +64,14 @@ public sealed class VitModel : TransformerModel
 /// <summary>ViTModel without its pooler (ViTForImageClassification builds it with add_pooling_layer=False).</summary>
 public sealed class VitBackbone : nn.Module
 {
+    /// <summary>Patch, [CLS] and position embeddings.</summary>
     public VitEmbeddings embeddings;
+    /// <summary>The blocks.</summary>
     public VitEncoder encoder;
+    /// <summary>The final LayerNorm.</summary>
     public LayerNorm layernorm;
 
+    /// <summary>The backbone for <paramref name="config"/>.</summary>
     public VitBackbone(ModelConfig config) : base(nameof(VitBackbone))
     {
         embeddings = new VitEmbeddings(config);
@@ -78,12 +85,17 @@ public sealed class VitBackbone : nn.Module
         layernorm.forward(encoder.Forward(embeddings.Forward(pixelValues), probe));
 }
 
+/// <summary>The input layer: [CLS] and patch embeddings, plus learned positions.</summary>
 public sealed class VitEmbeddings : nn.Module
 {
+    /// <summary>The [CLS] token, [1, 1, D].</summary>
     public Parameter cls_token;
+    /// <summary>Learned positions, [1, patches + 1, D].</summary>
     public Parameter position_embeddings;
+    /// <summary>The patch projection.</summary>
     public VitPatchEmbeddings patch_embeddings;
 
+    /// <summary>The embeddings for <paramref name="config"/>.</summary>
     public VitEmbeddings(ModelConfig config) : base(nameof(VitEmbeddings))
     {
         cls_token = new Parameter(empty(1, 1, config.Hidden));
@@ -101,11 +113,14 @@ public sealed class VitEmbeddings : nn.Module
     }
 }
 
+/// <summary>Cuts images into patches and projects each to D.</summary>
 public sealed class VitPatchEmbeddings : nn.Module
 {
+    /// <summary>The strided convolution.</summary>
     public PatchProjection projection;
     readonly int _channels, _imageSize;
 
+    /// <summary>The patch embedding for <paramref name="config"/>'s channels, patch size and image size.</summary>
     public VitPatchEmbeddings(ModelConfig config) : base(nameof(VitPatchEmbeddings))
     {
         projection = new PatchProjection(config.Channels, config.Hidden, config.PatchSize);
@@ -131,10 +146,13 @@ public sealed class VitPatchEmbeddings : nn.Module
 /// <summary>nn.Conv2d(C, D, kernel_size=patch, stride=patch) with HF's parameter names: weight [D, C, p, p], bias [D].</summary>
 public sealed class PatchProjection : nn.Module<Tensor, Tensor>
 {
+    /// <summary>The kernel, [D, C, p, p].</summary>
     public Parameter weight;
+    /// <summary>The bias, [D].</summary>
     public Parameter bias;
     readonly long _patch;
 
+    /// <summary>An uninitialised kernel and a zero bias; the model's init rule fills them.</summary>
     public PatchProjection(long channels, long hidden, long patch) : base(nameof(PatchProjection))
     {
         weight = new Parameter(empty(hidden, channels, patch, patch));
@@ -143,19 +161,24 @@ public sealed class PatchProjection : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>[B, C, S, S] → [B, D, S/p, S/p].</summary>
     public override Tensor forward(Tensor x) => nn.functional.conv2d(x, weight, bias, strides: [_patch, _patch]);
 }
 
+/// <summary>The stack of blocks.</summary>
 public sealed class VitEncoder : nn.Module
 {
+    /// <summary>The blocks.</summary>
     public ModuleList<VitLayer> layer;
 
+    /// <summary>The blocks for <paramref name="config"/>.</summary>
     public VitEncoder(ModelConfig config) : base(nameof(VitEncoder))
     {
         layer = new ModuleList<VitLayer>(Enumerable.Range(0, config.Layers).Select(i => new VitLayer(config, i)).ToArray());
         RegisterComponents();
     }
 
+    /// <summary>[B, patches + 1, D] through every block.</summary>
     public Tensor Forward(Tensor x, ActivationProbe? probe)
     {
         foreach (var l in layer) x = l.Forward(x, probe);
@@ -166,13 +189,18 @@ public sealed class VitEncoder : nn.Module
 /// <summary>A pre-LN block: x + attn(LN(x)), then + FFN(LN(·)).</summary>
 public sealed class VitLayer : nn.Module
 {
+    /// <summary>Self-attention and its output projection.</summary>
     public VitAttention attention;
+    /// <summary>The FFN's up projection.</summary>
     public VitIntermediate intermediate;
+    /// <summary>The FFN's down projection.</summary>
     public VitOutput output;
+    /// <summary>LayerNorms before attention and before the FFN.</summary>
     public LayerNorm layernorm_before, layernorm_after;
     readonly int _layer;
     readonly string _activation;
 
+    /// <summary>Block <paramref name="layer"/> (the index activation hooks report).</summary>
     public VitLayer(ModelConfig config, int layer) : base(nameof(VitLayer))
     {
         attention = new VitAttention(config, layer);
@@ -185,6 +213,7 @@ public sealed class VitLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The residual stream through this block, reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, ActivationProbe? probe)
     {
         var h = attention.Forward(layernorm_before.forward(x), probe) + x;
@@ -196,11 +225,15 @@ public sealed class VitLayer : nn.Module
     }
 }
 
+/// <summary>Self-attention followed by its output projection.</summary>
 public sealed class VitAttention : nn.Module
 {
+    /// <summary>The q/k/v projections and the attention itself.</summary>
     public VitSelfAttention attention;
+    /// <summary>The output projection.</summary>
     public VitSelfOutput output;
 
+    /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public VitAttention(ModelConfig config, int layer) : base(nameof(VitAttention))
     {
         attention = new VitSelfAttention(config, layer);
@@ -208,14 +241,18 @@ public sealed class VitAttention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>dense(attention(x)), without the residual (<see cref="VitLayer"/> adds it).</summary>
     public Tensor Forward(Tensor x, ActivationProbe? probe) => output.dense.forward(attention.Forward(x, probe));
 }
 
+/// <summary>Bidirectional multi-head attention over [CLS] and the patches.</summary>
 public sealed class VitSelfAttention : nn.Module
 {
+    /// <summary>Query, key and value projections, [H·hd, D] each (biased when qkv_bias).</summary>
     public LinearLayer query, key, value;
     readonly int _heads, _headDim, _layer;
 
+    /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public VitSelfAttention(ModelConfig config, int layer) : base(nameof(VitSelfAttention))
     {
         _heads = config.Heads;
@@ -239,10 +276,13 @@ public sealed class VitSelfAttention : nn.Module
     }
 }
 
+/// <summary>The attention's output projection.</summary>
 public sealed class VitSelfOutput : nn.Module
 {
+    /// <summary>Output projection, [D, H·hd].</summary>
     public LinearLayer dense;
 
+    /// <summary>The output projection for <paramref name="config"/>.</summary>
     public VitSelfOutput(ModelConfig config) : base(nameof(VitSelfOutput))
     {
         dense = new LinearLayer((long)config.Heads * config.HeadDim, config.Hidden, true);
@@ -250,10 +290,13 @@ public sealed class VitSelfOutput : nn.Module
     }
 }
 
+/// <summary>The FFN's up projection (activation applied by <see cref="VitLayer"/>).</summary>
 public sealed class VitIntermediate : nn.Module
 {
+    /// <summary>Up projection, [F, D].</summary>
     public LinearLayer dense;
 
+    /// <summary>The up projection for <paramref name="config"/>.</summary>
     public VitIntermediate(ModelConfig config) : base(nameof(VitIntermediate))
     {
         dense = new LinearLayer(config.Hidden, config.Ffn, true);
@@ -261,10 +304,13 @@ public sealed class VitIntermediate : nn.Module
     }
 }
 
+/// <summary>The FFN's down projection.</summary>
 public sealed class VitOutput : nn.Module
 {
+    /// <summary>Down projection, [D, F].</summary>
     public LinearLayer dense;
 
+    /// <summary>The down projection for <paramref name="config"/>.</summary>
     public VitOutput(ModelConfig config) : base(nameof(VitOutput))
     {
         dense = new LinearLayer(config.Ffn, config.Hidden, true);

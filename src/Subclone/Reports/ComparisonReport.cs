@@ -9,6 +9,7 @@ namespace Subclone.Reports;
 /// <summary>The comparison's files: metrics.csv (every evaluation of every init), loss.png and summary.json.</summary>
 public static class ComparisonReport
 {
+    /// <summary>Writes metrics.csv, loss.png (titled <paramref name="title"/>) and summary.json for <paramref name="result"/> into <paramref name="outDir"/>.</summary>
     public static void Write(ComparisonResult result, string outDir, string title)
     {
         Directory.CreateDirectory(outDir);

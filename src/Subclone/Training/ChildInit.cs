@@ -15,8 +15,10 @@ public enum ChildInit
     Random,
 }
 
+/// <summary>The command-line names of <see cref="ChildInit"/> values, and the paper's optimizer presets for each.</summary>
 public static class ChildInits
 {
+    /// <summary>The command-line name of <paramref name="init"/> (subclone, subclone-noscale, uniform, first, random).</summary>
     public static string Name(ChildInit init) => init switch
     {
         ChildInit.Subclone => "subclone",
@@ -27,6 +29,7 @@ public static class ChildInits
         _ => throw new ArgumentOutOfRangeException(nameof(init)),
     };
 
+    /// <summary>The init a command-line name stands for; a <see cref="UserInputException"/> listing the names for any other.</summary>
     public static ChildInit Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
         "subclone" => ChildInit.Subclone,

@@ -8,9 +8,13 @@ namespace Subclone.Training;
 /// <summary>What to compare: the child's shape, the starts, and the shared training budget.</summary>
 public sealed record ComparisonPlan
 {
+    /// <summary>The child's shape, the same for every init.</summary>
     public required CloneTarget Target { get; init; }
+    /// <summary>The starts to compare.</summary>
     public required IReadOnlyList<ChildInit> Inits { get; init; }
+    /// <summary>Steps, batch shape and schedule shared by every run; the learning rate and weight decay come from each init's preset.</summary>
     public required TrainingOptions Training { get; init; }
+    /// <summary>How the subcloned starts choose what to keep.</summary>
     public CloneOptions Cloning { get; init; } = new();
     /// <summary>Overrides of the paper presets, per init.</summary>
     public IReadOnlyDictionary<ChildInit, (double LearningRate, double WeightDecay)> Presets { get; init; } =
@@ -26,6 +30,10 @@ public sealed record ComparisonPlan
 /// </summary>
 public static class Comparison
 {
+    /// <summary>
+    /// Runs the comparison for a decoder parent on <paramref name="data"/>: each init's child is built, trained and evaluated,
+    /// its run written under <paramref name="outDir"/>/&lt;init&gt;. <paramref name="runWithProgress"/> wraps each run (e.g. with a progress bar).
+    /// </summary>
     public static ComparisonResult Run(ModelSource parent, TokenDataset data, ComparisonPlan plan, string outDir,
         Action<string>? status = null, Func<string, Func<IProgress<StepMetrics>, TrainingSummary>, TrainingSummary>? runWithProgress = null)
     {
@@ -121,6 +129,12 @@ public static class Comparison
     /// order; the curve is top-1 error on held-out images, and the speed-up is how soon each reaches random's
     /// final accuracy.
     /// </summary>
+    /// <param name="parent">The ViT parent the children are cut from.</param>
+    /// <param name="images">Labelled training images (and, without <paramref name="validationImages"/>, the held-out tenth).</param>
+    /// <param name="plan">The child's shape, the inits and the shared training budget.</param>
+    /// <param name="outDir">Where each init's trained child is saved.</param>
+    /// <param name="status">Receives one-line progress messages.</param>
+    /// <param name="runWithProgress">Wraps each child's run, e.g. in a progress bar.</param>
     /// <param name="validationImages">Images to evaluate on, e.g. the dataset's test set; without them a seeded tenth
     /// of <paramref name="images"/> is held out. Give them when the parent trained on <paramref name="images"/>: a held-out
     /// tenth of its own training data flatters every child that inherits its weights.</param>

@@ -5,7 +5,9 @@ namespace Subclone.Training;
 /// <summary>One init's run in a comparison: its evaluation curve and the headline numbers.</summary>
 public sealed record ComparisonRun(string Init, long Parameters, double LearningRate, double WeightDecay, List<StepMetrics> History)
 {
+    /// <summary>Validation loss at the first evaluation (step 0: the child as initialised).</summary>
     public double InitialLoss => History.First(h => h.ValLoss is not null).ValLoss!.Value;
+    /// <summary>Validation loss at the last evaluation.</summary>
     public double FinalLoss => History.Last(h => h.ValLoss is not null).ValLoss!.Value;
 
     /// <summary>The first evaluated step whose validation loss is at or below <paramref name="target"/>, or null.</summary>
@@ -30,6 +32,7 @@ public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, strin
 
     double? Epochs(int? steps) => steps is int s && StepsPerEpoch is int e ? Math.Round((double)s / e, 2) : null;
 
+    /// <summary>summary.json: per init its preset, losses, steps to reach random's final loss and the speed-up.</summary>
     public JsonObject ToJson()
     {
         var random = Runs.FirstOrDefault(r => r.Init == "random");

@@ -23,8 +23,13 @@ public sealed class EmbeddingDistiller : IChildTrainer
     readonly List<Parameter> _parameters;
     readonly TrainingOptions _options;
 
+    /// <inheritdoc/>
     public List<StepMetrics> History { get; } = [];
 
+    /// <summary>
+    /// Sets up distillation of <paramref name="child"/> toward <paramref name="parent"/>'s sentence embeddings restricted to
+    /// <paramref name="targetDims"/> (the child's kept residual dims), on <paramref name="train"/> sentences, evaluated on <paramref name="validation"/>.
+    /// </summary>
     public EmbeddingDistiller(TransformerModel child, TransformerModel parent, int[] targetDims,
         List<CalibrationBatch> train, List<CalibrationBatch> validation, TrainingOptions options)
     {
@@ -54,6 +59,7 @@ public sealed class EmbeddingDistiller : IChildTrainer
     /// <summary>1 − mean cosine between child and (restricted) parent embeddings on the validation sentences.</summary>
     public double Evaluate() => 1 - Evaluation.EmbeddingCosine(_child, _parent, _validation, _dims);
 
+    /// <inheritdoc/>
     public void Run(IProgress<StepMetrics>? progress = null)
     {
         var watch = Stopwatch.StartNew();
@@ -90,6 +96,7 @@ public sealed class EmbeddingDistiller : IChildTrainer
         }
     }
 
+    /// <summary>Frees the optimizer state.</summary>
     public void Dispose()
     {
         _optimizer.Dispose();

@@ -38,6 +38,13 @@ public sealed class ImageTrainer : IChildTrainer
     /// <summary>Optimizer steps in one pass over the training images (the last partial batch is dropped).</summary>
     public int StepsPerEpoch => _train.Count / Options.BatchSize;
 
+    /// <summary>Sets up a run of <paramref name="model"/> on <paramref name="train"/>, evaluated on <paramref name="validation"/>.
+    /// Construct it outside any dispose scope: the optimizer's moment tensors live as long as the trainer.</summary>
+    /// <param name="model">A ViT whose labels cover the datasets' classes.</param>
+    /// <param name="train">Images trained on, in seeded shuffled epochs.</param>
+    /// <param name="validation">Images whose top-1 error is the run's validation metric.</param>
+    /// <param name="options">Steps, batch size, optimizer and schedule (SequenceLength is unused).</param>
+    /// <param name="augmentation">Random crops / flips of training batches, or null for none.</param>
     /// <param name="directory">Where checkpoints and metrics go; null keeps everything in memory (comparisons, tests).</param>
     /// <param name="resume">A checkpoint of <paramref name="model"/> to continue from (optimizer and step).</param>
     /// <param name="companionSource">A directory whose preprocessor/label files are copied into checkpoints.</param>

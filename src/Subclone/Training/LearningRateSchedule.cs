@@ -6,6 +6,7 @@ namespace Subclone.Training;
 /// </summary>
 public sealed record LearningRateSchedule(double Peak, double Min, int WarmupSteps, int TotalSteps)
 {
+    /// <summary>The learning rate of optimizer step <paramref name="step"/> (from 1).</summary>
     public double At(int step)
     {
         if (step <= WarmupSteps) return Peak * step / WarmupSteps;

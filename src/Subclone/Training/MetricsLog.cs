@@ -6,12 +6,17 @@ namespace Subclone.Training;
 /// <summary>metrics.jsonl and metrics.csv in a run's directory, one row per step, appended as the run goes.</summary>
 public sealed class MetricsLog(string directory)
 {
+    /// <summary>The JSON-lines file's name.</summary>
     public const string JsonlFile = "metrics.jsonl";
+    /// <summary>The CSV file's name.</summary>
     public const string CsvFile = "metrics.csv";
 
+    /// <summary>The JSON-lines file's path.</summary>
     public string JsonlPath => Path.Combine(directory, JsonlFile);
+    /// <summary>The CSV file's path.</summary>
     public string CsvPath => Path.Combine(directory, CsvFile);
 
+    /// <summary>Appends <paramref name="row"/> to both files (writing the CSV header first if the file is new).</summary>
     public void Append(StepMetrics row)
     {
         Directory.CreateDirectory(directory);

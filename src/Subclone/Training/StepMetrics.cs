@@ -7,15 +7,18 @@ namespace Subclone.Training;
 public sealed record StepMetrics(int Step, double LearningRate, double? TrainLoss, double? ValLoss, double? GradNorm,
     long Tokens, double TokensPerSecond, double ElapsedSeconds)
 {
+    /// <summary>The CSV header's column names, also the JSON keys.</summary>
     public static readonly string[] Columns = ["step", "lr", "train_loss", "val_loss", "val_ppl", "grad_norm", "tokens", "tokens_per_s", "elapsed_s"];
 
     /// <summary>Image runs: <see cref="ValLoss"/> holds top-1 error, which has no perplexity.</summary>
     public bool ValIsError { get; init; }
 
+    /// <summary>exp(validation loss), when evaluated and not an error rate.</summary>
     public double? ValPerplexity => ValLoss is double v && !ValIsError ? Math.Exp(v) : null;
 
     object?[] Values => [Step, LearningRate, TrainLoss, ValLoss, ValPerplexity, GradNorm, Tokens, Math.Round(TokensPerSecond, 1), Math.Round(ElapsedSeconds, 3)];
 
+    /// <summary>The row as a JSON object; non-finite values become null.</summary>
     public JsonObject ToJson()
     {
         var json = new JsonObject();
@@ -31,6 +34,7 @@ public sealed record StepMetrics(int Step, double LearningRate, double? TrainLos
         return json;
     }
 
+    /// <summary>The row as a CSV line (invariant culture; missing values empty).</summary>
     public string ToCsv() => string.Join(",", Values.Select(v => v switch
     {
         double d => d.ToString("R", CultureInfo.InvariantCulture),

@@ -33,7 +33,12 @@ public sealed class Trainer : IDisposable
     /// (whose model must be <paramref name="model"/>), the optimizer, step and sampler continue from the checkpoint.
     /// Construct it outside any dispose scope: the optimizer's moment tensors live as long as the trainer.
     /// </summary>
+    /// <param name="model">The decoder to train, in place.</param>
+    /// <param name="batcher">Draws the training windows and the fixed validation batches.</param>
+    /// <param name="options">Steps, batch shape, optimizer and schedule; validated here.</param>
     /// <param name="directory">Where checkpoints and metrics go; null keeps everything in memory (tests, evaluation).</param>
+    /// <param name="resume">A checkpoint to continue from, or null to start at step 0.</param>
+    /// <param name="initialState">State to record for a fresh run (e.g. data and tokenizer identity); null starts empty.</param>
     /// <param name="companionSource">A directory whose tokenizer files are copied into checkpoints.</param>
     public Trainer(TransformerModel model, TokenBatcher batcher, TrainingOptions options, string? directory = null,
         TrainingCheckpoint? resume = null, string? companionSource = null, TrainingState? initialState = null)
@@ -78,8 +83,11 @@ public sealed class Trainer : IDisposable
     public static int Threads() =>
         int.TryParse(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount;
 
+    /// <summary>The run's options.</summary>
     public TrainingOptions Options { get; }
+    /// <summary>Where the run stands: what trainer_state.json records.</summary>
     public TrainingState State { get; private set; }
+    /// <summary>The learning-rate schedule of <see cref="Options"/>.</summary>
     public LearningRateSchedule Schedule => Options.Schedule;
 
     /// <summary>Every metrics row this trainer produced, in order.</summary>
@@ -190,6 +198,7 @@ public sealed class Trainer : IDisposable
         return loss;
     }
 
+    /// <summary>Writes the model, optimizer and state into the run directory (nothing when the trainer has none).</summary>
     public void SaveCheckpoint()
     {
         if (_directory is null) return;
@@ -203,6 +212,7 @@ public sealed class Trainer : IDisposable
         progress?.Report(row);
     }
 
+    /// <summary>Frees the optimizer state and the validation batches.</summary>
     public void Dispose()
     {
         _optimizer.Dispose();

@@ -12,10 +12,16 @@ namespace Subclone.Training;
 /// </summary>
 public sealed record TrainingCheckpoint(TransformerModel Model, TrainingState State, string Directory)
 {
+    /// <summary>The optimizer state's file name in the run directory.</summary>
     public const string OptimizerFile = "optimizer.bin";
 
+    /// <summary>The optimizer state's path.</summary>
     public string OptimizerPath => Path.Combine(Directory, OptimizerFile);
 
+    /// <summary>
+    /// Loads a run directory written by <c>subclone train</c>: its model, state and optimizer file;
+    /// a <see cref="UserInputException"/> when any is missing.
+    /// </summary>
     public static TrainingCheckpoint Load(string directory)
     {
         string statePath = Path.Combine(directory, TrainingState.FileName);

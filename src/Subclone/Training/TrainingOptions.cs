@@ -5,8 +5,11 @@ namespace Subclone.Training;
 /// <summary>Hyperparameters of a training run. Defaults follow nanoGPT's small-model settings.</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Optimizer steps.</summary>
     public int Steps { get; init; } = 1000;
+    /// <summary>Sequences per micro-batch.</summary>
     public int BatchSize { get; init; } = 8;
+    /// <summary>Tokens per sequence.</summary>
     public int SequenceLength { get; init; } = 256;
     /// <summary>Peak learning rate, reached at the end of warmup.</summary>
     public double LearningRate { get; init; } = 6e-4;
@@ -14,11 +17,15 @@ public sealed record TrainingOptions
     public double? MinLearningRate { get; init; }
     /// <summary>Linear warmup steps; null means 10% of the run, at most 100.</summary>
     public int? WarmupSteps { get; init; }
+    /// <summary>AdamW weight decay on matrices.</summary>
     public double WeightDecay { get; init; } = 0.1;
     /// <summary>Also decay embedding tables (nanoGPT does; many recipes do not).</summary>
     public bool DecayEmbeddings { get; init; }
+    /// <summary>AdamW β₁.</summary>
     public double Beta1 { get; init; } = 0.9;
+    /// <summary>AdamW β₂.</summary>
     public double Beta2 { get; init; } = 0.95;
+    /// <summary>AdamW ε.</summary>
     public double Epsilon { get; init; } = 1e-8;
     /// <summary>Global gradient-norm limit; 0 turns clipping off.</summary>
     public double GradClip { get; init; } = 1.0;
@@ -26,19 +33,25 @@ public sealed record TrainingOptions
     public int GradAccum { get; init; } = 1;
     /// <summary>Evaluate every this many steps (and at the start and the end); 0 turns evaluation off.</summary>
     public int EvalEvery { get; init; } = 100;
+    /// <summary>Batches in the fixed validation set.</summary>
     public int EvalBatches { get; init; } = 20;
     /// <summary>Checkpoint every this many steps; the end of the run is always checkpointed. 0: only at the end.</summary>
     public int SaveEvery { get; init; }
+    /// <summary>Seed for initialisation and batch sampling.</summary>
     public long Seed { get; init; } = 1337;
     /// <summary>Softmax temperature τ of logit distillation (when a teacher is given).</summary>
     public double DistillTemperature { get; init; } = 2.0;
     /// <summary>Weight of the distillation term added to the next-token loss.</summary>
     public double DistillWeight { get; init; } = 1.0;
 
+    /// <see cref="MinLearningRate"/>, or its default of a tenth of the peak.
     public double MinLearningRateOrDefault => MinLearningRate ?? LearningRate / 10;
+    /// <see cref="WarmupSteps"/>, or its default of 10% of the run, at most 100.
     public int WarmupStepsOrDefault => WarmupSteps ?? Math.Min(100, Steps / 10);
+    /// <summary>Tokens per optimizer step: batch × sequence × accumulation.</summary>
     public long TokensPerStep => (long)BatchSize * SequenceLength * GradAccum;
 
+    /// <summary>The learning-rate schedule these options describe.</summary>
     public LearningRateSchedule Schedule => new(LearningRate, MinLearningRateOrDefault, WarmupStepsOrDefault, Steps);
 
     /// <summary>Throws a one-line <see cref="UserInputException"/> naming the command-line option at fault.</summary>
@@ -62,6 +75,7 @@ public sealed record TrainingOptions
         Check(Beta1 is >= 0 and < 1 && Beta2 is >= 0 and < 1, $"betas must be in [0, 1), got {Beta1}, {Beta2}");
     }
 
+    /// <summary>The options as trainer_state.json stores them (defaults resolved).</summary>
     public JsonObject ToJson() => new()
     {
         ["steps"] = Steps, ["batch_size"] = BatchSize, ["seq_len"] = SequenceLength,
@@ -72,6 +86,7 @@ public sealed record TrainingOptions
         ["distill_temperature"] = DistillTemperature, ["distill_weight"] = DistillWeight,
     };
 
+    /// <summary>Reads what <see cref="ToJson"/> wrote; <paramref name="path"/> names the file in errors.</summary>
     public static TrainingOptions FromJson(JsonObject json, string path)
     {
         T Get<T>(string name) => json[name] is JsonValue v && v.TryGetValue(out T? value) && value is not null

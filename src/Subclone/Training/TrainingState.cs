@@ -10,23 +10,32 @@ namespace Subclone.Training;
 /// </summary>
 public sealed record TrainingState
 {
+    /// <summary>The file's name in a run directory.</summary>
     public const string FileName = "trainer_state.json";
+    /// <summary>The file format this code reads and writes.</summary>
     public const int CurrentFormat = 1;
 
+    /// <summary>The options the run trains with.</summary>
     public required TrainingOptions Options { get; init; }
     /// <summary>Optimizer steps taken.</summary>
     public int Step { get; init; }
     /// <summary>The batch sampler's generator state: the data position of random sampling.</summary>
     public ulong SamplerState { get; init; }
+    /// <summary>Tokens trained on so far.</summary>
     public long TokensSeen { get; init; }
     /// <summary>Training time across sessions, for the metrics' elapsed_s (never used to decide anything).</summary>
     public double ElapsedSeconds { get; init; }
+    /// <summary>Validation loss before the first step.</summary>
     public double? InitialValLoss { get; init; }
+    /// <summary>Validation loss at the latest evaluation.</summary>
     public double? LastValLoss { get; init; }
+    /// <summary>Training loss of the latest step.</summary>
     public double? LastTrainLoss { get; init; }
     /// <summary>The token cache's inputs and content hash: a resumed run must read the same tokens.</summary>
     public IReadOnlyList<string> DataInputs { get; init; } = [];
+    /// <summary>sha256 of the training data's contents.</summary>
     public string? DataSha256 { get; init; }
+    /// <summary>The tokenizer's fingerprint (<see cref="Data.TokenizerIdentity"/>).</summary>
     public string? Tokenizer { get; init; }
     /// <summary>Where the tokenizer came from (a model directory, a llama2.c file), for resuming without naming it again.</summary>
     public string? TokenizerSource { get; init; }
@@ -35,6 +44,7 @@ public sealed record TrainingState
     /// <summary>Image runs: the augmentation applied to training batches, which a resumed run must replay.</summary>
     public Data.Images.ImageAugmentation? Augmentation { get; init; }
 
+    /// <summary>The state as trainer_state.json holds it.</summary>
     public JsonObject ToJson() => new()
     {
         ["format"] = CurrentFormat,
@@ -61,8 +71,10 @@ public sealed record TrainingState
         },
     };
 
+    /// <summary>trainer_state.json's text: the state, indented.</summary>
     public string ToJsonString() => ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
+    /// <summary>Reads trainer_state.json; a malformed file is an <see cref="InvalidDataException"/> naming it.</summary>
     public static TrainingState Read(string path)
     {
         JsonObject json;

@@ -11,6 +11,7 @@ namespace Subclone.Training;
 /// </summary>
 public sealed record WeightDecayGroups(IReadOnlyList<(string Name, Parameter Parameter)> Decay, IReadOnlyList<(string Name, Parameter Parameter)> NoDecay)
 {
+    /// <summary>The model's parameters split into decayed and not decayed; embeddings go with the decayed only when <paramref name="decayEmbeddings"/>.</summary>
     public static WeightDecayGroups Of(TransformerModel model, bool decayEmbeddings)
     {
         var embeddings = model.named_modules().Where(m => m.module is EmbeddingTable)

@@ -7,10 +7,13 @@ namespace Subclone.Checkpoints.Hub;
 /// </summary>
 public sealed class HubCache(string root)
 {
+    /// <summary>The cache directory (huggingface_hub's HF_HUB_CACHE).</summary>
     public string Root { get; } = root;
 
+    /// <summary>The model's folder: models--org--name.</summary>
     public string RepoFolder(HubModelId id) => Path.Combine(Root, id.CacheFolderName);
 
+    /// <summary>Where the file with this etag (its sha256, or git blob hash) is stored once.</summary>
     public string BlobPath(HubModelId id, string etag) => Path.Combine(RepoFolder(id), "blobs", etag);
 
     /// <summary>The lock file Python's huggingface_hub holds (an flock, as .NET's FileShare.None is on Unix) while it downloads a blob.</summary>
@@ -19,8 +22,10 @@ public sealed class HubCache(string root)
     /// <summary>Where a blob is downloaded to before it is complete and verified; a later download resumes it.</summary>
     public string IncompletePath(HubModelId id, string etag) => BlobPath(id, etag) + ".incomplete";
 
+    /// <summary>The file holding the commit hash <paramref name="revision"/> resolved to.</summary>
     public string RefPath(HubModelId id, string revision) => Path.Combine(RepoFolder(id), "refs", revision);
 
+    /// <summary>The snapshot of <paramref name="commit"/>: the model's files as symlinks to their blobs.</summary>
     public string SnapshotFolder(HubModelId id, string commit) => Path.Combine(RepoFolder(id), "snapshots", commit);
 
     /// <summary>The commit the id's revision resolves to without the network: the ref file's content, or the revision itself

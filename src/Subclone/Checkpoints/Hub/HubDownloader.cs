@@ -16,6 +16,7 @@ public static class HubDownloader
             : null;
     }
 
+    /// <see cref="ResolveAsync"/>, waited for: the snapshot directory of <paramref name="id"/>, from the cache or downloaded.
     public static string Resolve(HubModelId id, HubSettings settings, IProgress<HubDownloadProgress>? progress = null) =>
         ResolveAsync(id, settings, progress).GetAwaiter().GetResult();
 

@@ -5,6 +5,7 @@ namespace Subclone.Checkpoints.Hub;
 /// <summary>A model on the Hugging Face Hub: <c>name</c> or <c>org/name</c>, optionally <c>@revision</c> (branch, tag or commit).</summary>
 public sealed partial record HubModelId(string RepoId, string Revision)
 {
+    /// <summary>The revision of an id without @revision.</summary>
     public const string DefaultRevision = "main";
 
     /// <summary>The repository's folder in the cache, as huggingface_hub names it.</summary>
@@ -13,6 +14,7 @@ public sealed partial record HubModelId(string RepoId, string Revision)
     /// <summary>A full 40-hex commit hash: Python's cache keeps no ref file for these, the snapshot is named by it.</summary>
     public bool RevisionIsCommit => CommitHash().IsMatch(Revision);
 
+    /// <summary>The id as the user writes it: org/name, with @revision unless it is the default.</summary>
     public override string ToString() => Revision == DefaultRevision ? RepoId : $"{RepoId}@{Revision}";
 
     /// <summary>

@@ -7,6 +7,7 @@ namespace Subclone.Checkpoints.Hub;
 /// </summary>
 public sealed record HubSettings
 {
+    /// <summary>The Hugging Face Hub's own URL.</summary>
     public const string DefaultEndpoint = "https://huggingface.co";
 
     /// <summary>The Hub's base URL, without a trailing slash (HF_ENDPOINT).</summary>
@@ -30,6 +31,7 @@ public sealed record HubSettings
     /// <summary>Wait before the first retry, doubled for each further one.</summary>
     public TimeSpan RetryDelay { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The settings the process environment gives, as huggingface_hub reads them.</summary>
     public static HubSettings FromEnvironment() => FromEnvironment(Environment.GetEnvironmentVariable);
 
     /// <summary>

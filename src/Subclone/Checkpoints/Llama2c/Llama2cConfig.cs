@@ -6,6 +6,7 @@ namespace Subclone.Checkpoints.Llama2c;
 /// <summary>The Hugging Face LlamaForCausalLM config.json a llama2.c checkpoint corresponds to.</summary>
 public static class Llama2cConfig
 {
+    /// <summary>The config for a llama2.c checkpoint of shape <paramref name="s"/>; <paramref name="origin"/> names it in errors.</summary>
     public static ModelConfig For(Llama2cShape s, string origin) => ModelConfig.Parse(new JsonObject
     {
         ["architectures"] = new JsonArray("LlamaForCausalLM"),
@@ -30,6 +31,7 @@ public static class Llama2cConfig
         ["eos_token_id"] = 2,
     }, origin);
 
+    /// <summary>Imports a llama2.c .bin as a float32 Llama model.</summary>
     public static TransformerModel Load(string binPath)
     {
         using var imported = Llama2cImporter.Import(binPath);

@@ -16,7 +16,9 @@ public sealed record Llama2cShape(
     double RmsNormEps = 1e-5,
     double RopeTheta = 10000)
 {
+    /// <summary>Width of one head: hidden / heads.</summary>
     public int HeadDim => Hidden / Heads;
 
+    /// <summary>Width of the key and value projections: head_dim × kv_heads.</summary>
     public int KvDim => HeadDim * KvHeads;
 }

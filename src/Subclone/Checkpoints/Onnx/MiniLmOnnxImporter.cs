@@ -21,6 +21,7 @@ public static class MiniLmOnnxImporter
 
     static readonly string[] LayerNorms = ["attention.output.LayerNorm", "output.LayerNorm"];
 
+    /// <summary>The BertModel tensors (float32, HF names and layout) of the ONNX model in <paramref name="onnx"/>, and the shape they imply.</summary>
     public static (Dictionary<string, torch.Tensor> Tensors, BertShape Shape) Import(Stream onnx)
     {
         var index = new OnnxGraphIndex(OnnxModelReader.Read(onnx));

@@ -10,6 +10,7 @@ public sealed class OnnxGraphIndex
     readonly Dictionary<string, List<OnnxNode>> _consumers = new(StringComparer.Ordinal);
     readonly Dictionary<string, OnnxTensor> _constants;
 
+    /// <summary>Indexes <paramref name="graph"/>'s edges and constants.</summary>
     public OnnxGraphIndex(OnnxGraph graph)
     {
         Graph = graph;
@@ -27,12 +28,16 @@ public sealed class OnnxGraphIndex
         }
     }
 
+    /// <summary>The graph indexed.</summary>
     public OnnxGraph Graph { get; }
 
+    /// <summary>The node that outputs <paramref name="value"/>, or null for graph inputs and initializers.</summary>
     public OnnxNode? Producer(string value) => _producers.GetValueOrDefault(value);
 
+    /// <summary>The nodes that take <paramref name="value"/> as an input.</summary>
     public IReadOnlyList<OnnxNode> Consumers(string value) =>
         _consumers.TryGetValue(value, out var list) ? list : [];
 
+    /// <summary>The constant <paramref name="value"/> names (initializer or Constant node output), or null.</summary>
     public OnnxTensor? Constant(string value) => _constants.GetValueOrDefault(value);
 }

@@ -9,6 +9,7 @@ namespace Subclone.Checkpoints.Onnx;
 /// </summary>
 public static class OnnxModelReader
 {
+    /// <summary>Reads the graph of an ONNX model from a stream (read to its end).</summary>
     public static OnnxGraph Read(Stream stream)
     {
         using var buffer = new MemoryStream();
@@ -16,6 +17,7 @@ public static class OnnxModelReader
         return Read(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
+    /// <summary>Reads the graph of an ONNX model from its bytes.</summary>
     public static OnnxGraph Read(ReadOnlySpan<byte> model)
     {
         var reader = new ProtoWireReader(model, "ModelProto");

@@ -12,5 +12,6 @@ public sealed record OnnxTensor(string Name, int DataType, long[] Dims, float[]?
     /// <summary>TensorProto.DataType.INT64.</summary>
     public const int Int64 = 7;
 
+    /// <summary>The dims as "[a, b]", for messages.</summary>
     public string ShapeText => "[" + string.Join(", ", Dims) + "]";
 }

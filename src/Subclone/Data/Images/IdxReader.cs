@@ -12,7 +12,9 @@ namespace Subclone.Data.Images;
 /// </summary>
 public static class IdxReader
 {
+    /// <summary>The magic of an unsigned-byte, three-dimensional file: images.</summary>
     public const int ImagesMagic = 0x00000803;
+    /// <summary>The magic of an unsigned-byte, one-dimensional file: labels.</summary>
     public const int LabelsMagic = 0x00000801;
     const byte UnsignedByte = 0x08;
 

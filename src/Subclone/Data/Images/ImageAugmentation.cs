@@ -8,7 +8,9 @@ namespace Subclone.Data.Images;
 /// </summary>
 public sealed record ImageAugmentation(int CropPadding = 0, bool HorizontalFlip = false)
 {
+    /// <summary>No augmentation.</summary>
     public static ImageAugmentation None { get; } = new();
 
+    /// <summary>Whether this changes nothing (no crop padding, no flips).</summary>
     public bool IsNone => CropPadding == 0 && !HorizontalFlip;
 }

@@ -13,9 +13,11 @@ public sealed class ImageDataset : IDisposable
     readonly Tensor _images;  // uint8 [N, c, h, w]
     readonly Tensor _labels;  // int64 [N]
 
+    /// <summary>How images become model input.</summary>
     public ImageTransform Transform { get; }
     /// <summary>Where the images came from, for messages.</summary>
     public string Origin { get; }
+    /// <summary>Number of images.</summary>
     public int Count => (int)_images.shape[0];
     /// <summary>The classifier width the labels need: the number of class names when there are names, else one
     /// more than the largest label.</summary>
@@ -25,6 +27,8 @@ public sealed class ImageDataset : IDisposable
 
     /// <param name="images">uint8 [N, H, W] (grey) or [N, C, H, W]; C must be 1 or the transform's channel count.</param>
     /// <param name="labels">[N] integer class indices, non-negative (and below the number of class names, if given).</param>
+    /// <param name="transform">How the images become model input: size, channels and normalisation.</param>
+    /// <param name="origin">Where the images came from, for messages.</param>
     /// <param name="classNames">The name of each class; kept by subsets, so a split still knows every class.</param>
     public ImageDataset(Tensor images, Tensor labels, ImageTransform transform, string origin = "images", IReadOnlyList<string>? classNames = null)
     {
@@ -165,6 +169,7 @@ public sealed class ImageDataset : IDisposable
         return stack(images);
     }
 
+    /// <summary>Disposes the stored images and labels.</summary>
     public void Dispose()
     {
         _images.Dispose();

@@ -3,6 +3,7 @@ namespace Subclone.Data.Images;
 /// <summary>Finds the labels file that belongs to an IDX images file, by the MNIST naming convention.</summary>
 public static class ImageFiles
 {
+    /// <summary>Whether <paramref name="path"/> is an existing IDX images file (its name holds "images-idx3", as MNIST's do).</summary>
     public static bool IsIdxImages(string path) =>
         File.Exists(path) && Path.GetFileName(path).Contains("images-idx3", StringComparison.OrdinalIgnoreCase);
 

@@ -9,9 +9,13 @@ namespace Subclone.Data.Images;
 /// </summary>
 public sealed record ImageTransform
 {
+    /// <summary>Side of the square input, in pixels.</summary>
     public required int ImageSize { get; init; }
+    /// <summary>Channels the model takes; grey images are repeated to fill them.</summary>
     public required int Channels { get; init; }
+    /// <summary>Per-channel mean subtracted after scaling to [0, 1] (one value for all channels, or one per channel).</summary>
     public double[] Mean { get; init; } = [0.5];
+    /// <summary>Per-channel standard deviation divided by after subtracting the mean.</summary>
     public double[] Std { get; init; } = [0.5];
 
     /// <summary>The model's image_size and num_channels, with ViTImageProcessor's default mean and std of 0.5.</summary>

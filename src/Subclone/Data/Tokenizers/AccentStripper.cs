@@ -15,6 +15,7 @@ public static class AccentStripper
 {
     private static readonly Lazy<Dictionary<int, string>> Table = new(LoadTable);
 
+    /// <paramref name="text"/> decomposed (NFD) with its nonspacing marks removed.
     public static string Strip(string text)
     {
         var table = Table.Value;

@@ -13,6 +13,7 @@ namespace Subclone.Data.Tokenizers;
 /// </remarks>
 public static class BertBasicTokenizer
 {
+    /// <summary>The words and punctuation of <paramref name="text"/>, lower-cased and accent-stripped when <paramref name="lowerCase"/>.</summary>
     public static List<string> Split(string text, bool lowerCase)
     {
         var cleaned = new StringBuilder(text.Length);

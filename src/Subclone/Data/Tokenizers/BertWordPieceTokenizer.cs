@@ -32,19 +32,25 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
         PadId = vocabulary["[PAD]"];
     }
 
+    /// <inheritdoc/>
     public int VocabSize => tokens.Length;
 
     /// <summary>BERT frames inputs with [CLS]/[SEP] (see <see cref="EncodeForModel"/>), not BOS/EOS.</summary>
     public int? BosId => null;
 
+    /// <summary>BERT has no end-of-sequence token; [SEP] closes inputs instead.</summary>
     public int? EosId => null;
 
+    /// <summary>Id of [UNK], for words WordPiece cannot split.</summary>
     public int UnknownId { get; }
 
+    /// <summary>Id of [CLS], which starts every input.</summary>
     public int ClsId { get; }
 
+    /// <summary>Id of [SEP], which ends every input.</summary>
     public int SepId { get; }
 
+    /// <summary>Id of [PAD], which fills batches.</summary>
     public int PadId { get; }
 
     /// <param name="vocab">One token per line, the line number being its id.</param>
@@ -57,12 +63,14 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
         return new BertWordPieceTokenizer(lines.ToArray(), lowerCase);
     }
 
+    /// <summary>Loads vocab.txt from a file; see <see cref="Load(Stream, bool)"/>.</summary>
     public static BertWordPieceTokenizer Load(string vocabPath, bool lowerCase = true)
     {
         using var stream = File.OpenRead(vocabPath);
         return Load(stream, lowerCase);
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text)
     {
         var ids = new List<int>();

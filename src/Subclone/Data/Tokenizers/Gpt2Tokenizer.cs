@@ -7,6 +7,7 @@ namespace Subclone.Data.Tokenizers;
 /// <summary>GPT-2 byte-level BPE, backed by Microsoft.ML.Tokenizers.</summary>
 public sealed partial class Gpt2Tokenizer : ITextTokenizer
 {
+    /// <summary>GPT-2's document separator, used as both BOS and EOS.</summary>
     public const string EndOfText = "<|endoftext|>";
 
     // GPT-2's own pre-tokenization pattern (openai/gpt-2 encoder.py). CodeGenTokenizer is not used because it
@@ -24,10 +25,13 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
         BosId = EosId = endOfTextId;
     }
 
+    /// <inheritdoc/>
     public int VocabSize { get; }
 
+    /// <inheritdoc/>
     public int? BosId { get; }
 
+    /// <inheritdoc/>
     public int? EosId { get; }
 
     /// <summary>From a Hugging Face model directory's <c>vocab.json</c> and <c>merges.txt</c>.</summary>
@@ -55,7 +59,9 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
         return new Gpt2Tokenizer(tiktoken, endOfText + 1, endOfText);
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text) => tokenizer.EncodeToIds(text);
 
+    /// <inheritdoc/>
     public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids);
 }

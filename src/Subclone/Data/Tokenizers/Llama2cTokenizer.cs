@@ -13,7 +13,9 @@ namespace Subclone.Data.Tokenizers;
 /// </remarks>
 public sealed class Llama2cTokenizer : ITextTokenizer
 {
+    /// <summary>Id of &lt;s&gt; in llama2.c's tokenizers.</summary>
     public const int Bos = 1;
+    /// <summary>Id of &lt;/s&gt; in llama2.c's tokenizers.</summary>
     public const int Eos = 2;
 
     // run.c maps a byte b it has no piece for to id b + 3, after <unk>, <s>, </s>.
@@ -31,10 +33,13 @@ public sealed class Llama2cTokenizer : ITextTokenizer
             ids.TryAdd(pieces[i], i);
     }
 
+    /// <inheritdoc/>
     public int VocabSize => pieces.Length;
 
+    /// <inheritdoc/>
     public int? BosId => Bos;
 
+    /// <inheritdoc/>
     public int? EosId => Eos;
 
     /// <summary>Reads a llama2.c tokenizer file; the file does not store its size, which is the checkpoint header's vocab_size.</summary>
@@ -52,6 +57,7 @@ public sealed class Llama2cTokenizer : ITextTokenizer
         return new Llama2cTokenizer(pieces, scores);
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text)
     {
         var tokens = new List<int>();

@@ -13,12 +13,16 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
 
     private SentencePieceTextTokenizer(SentencePieceTokenizer tokenizer) => this.tokenizer = tokenizer;
 
+    /// <inheritdoc/>
     public int VocabSize => tokenizer.Vocabulary.Count;
 
+    /// <inheritdoc/>
     public int? BosId => tokenizer.BeginningOfSentenceId;
 
+    /// <inheritdoc/>
     public int? EosId => tokenizer.EndOfSentenceId;
 
+    /// <summary>Loads a SentencePiece .model file, with BOS/EOS left to the caller.</summary>
     public static SentencePieceTextTokenizer Load(string modelPath)
     {
         using var stream = File.OpenRead(modelPath);
@@ -27,6 +31,7 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         return new SentencePieceTextTokenizer(SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false));
     }
 
+    /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text)
     {
         // Microsoft.ML.Tokenizers 2.0.1 bug: with remove_extra_whitespaces its SentencePieceNormalizer returns "" when
@@ -41,5 +46,6 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         return tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false);
     }
 
+    /// <inheritdoc/>
     public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids);
 }

@@ -23,7 +23,12 @@ public static class Program
     /// <summary>Runs one command line; tests call this in-process with their own writers (and Hub settings, instead of the environment's).</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, HubSettings? hub = null, CancellationToken interrupt = default)
     {
-        var root = new RootCommand("Subclone: make a smaller transformer from a larger pretrained one by weight subcloning, then train it.");
+        // A plain command named "subclone" rather than RootCommand, whose name (and so the help's usage line) would be the
+        // executable's, Subclone.Cli; --help and --version are added as RootCommand would.
+        var root = new Command("subclone", "Subclone: make a smaller transformer from a larger pretrained one by weight subcloning, then train it.")
+        {
+            new System.CommandLine.Help.HelpOption(), new VersionOption(),
+        };
         var io = new CliIo(stdout, stderr, hub) { Interrupt = interrupt };
         root.Options.Add(io.AllowNan);
         root.Subcommands.Add(DemoCommand.Create(io));

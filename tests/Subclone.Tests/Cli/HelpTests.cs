@@ -61,6 +61,7 @@ public partial class HelpTests
     {
         string help = Help("--help");
         Assert.NotEmpty(DescriptionOf(help));
+        Assert.Contains("  subclone [command] [options]", help);  // the command users type, not the assembly's name
         var listed = Section(help, "Commands:");
         Assert.All(listed, row => Assert.False(string.IsNullOrWhiteSpace(row.Description), $"command '{row.Name}' has no description"));
         Assert.Equal(AllCommands().Select(c => c.Name).Order(), listed.Select(row => row.Name.Split(' ')[0]).Order());

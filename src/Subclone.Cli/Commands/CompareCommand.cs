@@ -153,7 +153,7 @@ public static class CompareCommand
                 node["steps_to_random_final"] is { } reached
                     ? $"{reached}{(node["epochs_to_random_final"] is { } epochs ? $" ({epochs} epochs)" : "")}"
                     : "not reached",
-                $"{node["speedup_vs_random"]?.ToString() ?? "-"}");
+                (bool?)node["reached_at_init"] == true ? "at init" : $"{node["speedup_vs_random"]?.ToString() ?? "-"}");
         var console = InfoCommand.Console(io);
         console.Write(table);
         console.MarkupLine($"[grey]{Markup.Escape(result.Metric)}[/]");

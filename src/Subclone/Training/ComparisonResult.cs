@@ -51,7 +51,9 @@ public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, strin
                 ["steps_to_random_final"] = reached,
                 ["epochs_to_random_final"] = Epochs(reached),
                 // Steps random needed over steps this init needed: >1 means faster than random.
-                ["speedup_vs_random"] = reached is int s && random is not null ? Math.Round((double)random.FirstStepReaching(target!.Value)!.Value / Math.Max(s, 1), 2) : null,
+                // A child already at random's final value before training has no finite speed-up: null, with reached_at_init.
+                ["speedup_vs_random"] = reached is int s and > 0 && random is not null ? Math.Round((double)random.FirstStepReaching(target!.Value)!.Value / s, 2) : null,
+                ["reached_at_init"] = reached == 0,
             };
         }
         return new JsonObject

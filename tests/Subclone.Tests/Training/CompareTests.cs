@@ -50,6 +50,22 @@ public class CompareTests
         Assert.Equal(4.0, (double)json["inits"]!["subclone"]!["speedup_vs_random"]!);
         Assert.Null(json["inits"]!["uniform"]!["steps_to_random_final"]);
         Assert.Equal(1.0, (double)json["inits"]!["random"]!["speedup_vs_random"]!);
+        Assert.False((bool)json["inits"]!["subclone"]!["reached_at_init"]!);
+    }
+
+    [Fact]
+    public void A_child_at_randoms_final_loss_before_training_has_no_finite_speedup()
+    {
+        static StepMetrics Eval(int step, double loss) => new(step, 0, null, loss, null, 0, 0, 0);
+        var random = new ComparisonRun("random", 10, 2e-3, 0.2, [Eval(0, 0.9), Eval(100, 0.3), Eval(200, 0.2)]);
+        var subclone = new ComparisonRun("subclone", 10, 1e-4, 0.005, [Eval(0, 0.15), Eval(100, 0.14), Eval(200, 0.13)]);
+
+        var json = new ComparisonResult([subclone, random], 200, "parent", "child") { StepsPerEpoch = 400 }.ToJson();
+
+        Assert.Equal(0, (int)json["inits"]!["subclone"]!["steps_to_random_final"]!);
+        Assert.True((bool)json["inits"]!["subclone"]!["reached_at_init"]!);
+        Assert.Null(json["inits"]!["subclone"]!["speedup_vs_random"]);
+        Assert.Equal(0.5, (double)json["inits"]!["random"]!["epochs_to_random_final"]!);
     }
 }
 

@@ -33,7 +33,9 @@ dict=()
 # The target is dotnet, not an AFL-instrumented binary (SharpFuzz speaks the fork-server protocol itself);
 # containers often cannot set core_pattern or the CPU governor, which only matter for speed.
 export AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
-afl-fuzz -i "fuzz/corpus/$target" -o "$findings" -t 5000 -m none -V "$seconds" "${dict[@]}" \
+# A run takes milliseconds, but the first one of each dotnet child also loads libtorch, which takes seconds on a
+# busy machine: a run is called a hang only after FUZZ_TIMEOUT_MS.
+afl-fuzz -i "fuzz/corpus/$target" -o "$findings" -t "${FUZZ_TIMEOUT_MS:-20000}" -m none -V "$seconds" "${dict[@]}" \
   -- dotnet "$bin/Subclone.Fuzz.dll" "$target" || true
 
 stats=$findings/default/fuzzer_stats
@@ -42,4 +44,4 @@ if [ -f "$stats" ]; then
 fi
 echo "crashes: $findings/default/crashes"
 echo "hangs:   $findings/default/hangs"
-echo "replay:  dotnet $bin/Subclone.Fuzz.dll replay $target $findings/default/crashes/id*"
+echo "replay:  dotnet run --project fuzz/Subclone.Fuzz -c Release -- replay $target $findings/default/crashes/id*"

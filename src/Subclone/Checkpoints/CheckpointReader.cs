@@ -114,7 +114,7 @@ public sealed class CheckpointReader : IDisposable
     {
         try
         {
-            var map = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
+            var map = JsonNode.Parse(File.ReadAllText(indexPath), documentOptions: JsonText.NoDuplicateKeys)?["weight_map"] as JsonObject
                 ?? throw new CheckpointException(indexPath, "has no weight_map object");
             return map.ToDictionary(kv => kv.Key, kv => kv.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String
                 ? v.GetValue<string>()
@@ -122,7 +122,7 @@ public sealed class CheckpointReader : IDisposable
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new CheckpointException(indexPath, $"is not a valid index ({e.Message.Split('.')[0]})");
+            throw new CheckpointException(indexPath, $"is not a valid index ({(e is JsonException json ? JsonText.Describe(json) : e.Message)})");
         }
     }
 

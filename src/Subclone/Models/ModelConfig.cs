@@ -69,8 +69,8 @@ public sealed record ModelConfig
     public static ModelConfig Load(string configPath)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(configPath)); }
-        catch (System.Text.Json.JsonException e) { throw new CheckpointException(configPath, $"is not valid JSON ({e.Message.Split('.')[0]})"); }
+        try { node = JsonNode.Parse(File.ReadAllText(configPath), documentOptions: JsonText.NoDuplicateKeys); }
+        catch (System.Text.Json.JsonException e) { throw new CheckpointException(configPath, $"is not valid JSON ({JsonText.Describe(e)})"); }
         catch (IOException e) { throw new CheckpointException(configPath, e.Message); }
         if (node is not JsonObject json) throw new CheckpointException(configPath, "is not a JSON object");
         return Parse(json, configPath);

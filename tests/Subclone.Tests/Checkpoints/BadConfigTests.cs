@@ -96,6 +96,15 @@ public sealed class BadConfigTests : IDisposable
     }
 
     [Fact]
+    public void A_field_given_twice()
+    {
+        // JsonObject accepts the duplicate and throws ArgumentException when first read (found by fuzzing).
+        var e = Rejected(ModelWithConfig("gpt2", c => c.ToJsonString()[..^1] + ",\"vocab_size\":5}"));
+        Assert.Contains("is not valid JSON", e.Message);
+        Assert.Contains("vocab_size", e.Message);
+    }
+
+    [Fact]
     public void JSON_that_is_not_an_object()
     {
         var e = Rejected(ModelWithConfig("gpt2", c => "[" + c.ToJsonString() + "]"));

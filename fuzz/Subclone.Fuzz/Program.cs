@@ -33,7 +33,7 @@ static int Replay(FuzzTarget target, IEnumerable<string> files)
     {
         try
         {
-            Console.WriteLine($"{file}: {(target.Run(File.ReadAllBytes(file)) ? "accepted" : "refused")}");
+            Console.WriteLine($"{file}: {(target.Run(File.ReadAllBytes(file)) ? "accepted" : $"refused: {Refusal.LastMessage}")}");
         }
         catch (Exception e)
         {

@@ -10,7 +10,7 @@ internal static class JsonText
     /// throws ArgumentException the first time it is read rather than at parse time.</summary>
     public static readonly JsonDocumentOptions NoDuplicateKeys = new() { AllowDuplicateProperties = false };
 
-    const int MaxQuoted = 100;
+    const int MaxQuoted = 80;
 
     /// <summary>The parser's complaint as one short line, with where it is: its message quotes the offending text,
     /// which may hold newlines, control characters or a whole line of the file.</summary>

@@ -15,6 +15,9 @@ command -v afl-fuzz >/dev/null || { echo "afl-fuzz not found: apt-get install -y
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # One thread for libtorch: the fuzzer is one process on a shared machine, and runs are tiny.
 export OMP_NUM_THREADS=1
+# A 2 GB managed heap: an input that makes a reader allocate by an untrusted size then fails with
+# OutOfMemoryException (a crash afl-fuzz saves) instead of taking the machine's memory.
+export DOTNET_GCHeapHardLimit=0x80000000
 
 # A fresh copy each time, because instrumenting rewrites the assemblies in place.
 bin=fuzz/out/bin

@@ -159,6 +159,9 @@ public sealed record ModelConfig
         int image = r.OptionalInt("image_size") ?? 224, patch = r.OptionalInt("patch_size") ?? 16;
         int labels = VitLabelCount(r, json, path);
         int side = patch > 0 ? image / patch : 0;
+        // side² + 1 positions must be an int; 65536² would wrap to 0 and describe a model with no patches.
+        if ((long)side * side + 1 > int.MaxValue)
+            throw new CheckpointException(path, $"field 'image_size' ({image}) / 'patch_size' ({patch}) gives {(long)side * side} patches, too many to count");
         return new ModelConfig
         {
             Architecture = Architecture.Vit, ModelType = "vit",

@@ -96,6 +96,14 @@ public sealed class BadConfigTests : IDisposable
     }
 
     [Fact]
+    public void Billions_of_layers_are_refused_before_a_parameter_table_is_built_for_them()
+    {
+        // Found by fuzzing: the table of 2^31 layers' parameters took 22 GB before the process was killed.
+        var e = Rejected(ModelWithConfig("gpt2", c => { c["n_layer"] = int.MaxValue; return c.ToJsonString(); }));
+        Assert.Contains($"n_layer is {int.MaxValue}", e.Message);
+    }
+
+    [Fact]
     public void A_field_given_twice()
     {
         // JsonObject accepts the duplicate and throws ArgumentException when first read (found by fuzzing).

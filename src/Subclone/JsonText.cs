@@ -21,9 +21,7 @@ internal static class JsonText
             if (message.IndexOf(marker, StringComparison.Ordinal) is >= 0 and var at) message = message[..at];
         message = message.TrimEnd(' ', '.');
 
-        var line = new StringBuilder();
-        foreach (char c in message.Length > MaxQuoted ? message[..MaxQuoted] : message)
-            line.Append(char.IsControl(c) ? $"\\u{(int)c:X4}" : c);
+        var line = new StringBuilder(OneLine.Escape(message.Length > MaxQuoted ? message[..MaxQuoted] : message));
         if (message.Length > MaxQuoted) line.Append('…');
         if (e.LineNumber is long number) line.Append($" at line {number + 1}, byte {e.BytePositionInLine + 1}");
         return line.ToString();

@@ -22,7 +22,7 @@ internal static class Refusal
         // catches, is meant for bad arguments; from a reader it means an unchecked value reached a library call).
         catch (Exception e) when (e is CheckpointException or UserInputException or InvalidDataException)
         {
-            if (e.Message.Contains('\n') || !e.Message.Contains(scratch.Directory, StringComparison.Ordinal))
+            if (e.Message.Any(char.IsControl) || !e.Message.Contains(scratch.Directory, StringComparison.Ordinal))
                 throw new FuzzFinding($"refusal is not one line naming the input file: {e.Message}", e);
             LastMessage = e.Message;
             return false;

@@ -62,6 +62,7 @@ public sealed class BadConfigTests : IDisposable
     [InlineData("gpt2", "layer_norm_epsilon", "0", "field 'layer_norm_epsilon' must be positive")]
     [InlineData("gpt2", "tie_word_embeddings", "\"yes\"", "field 'tie_word_embeddings' must be true or false")]
     [InlineData("gpt2", "activation_function", "\"swiglu\"", "field 'activation_function' value 'swiglu' is not supported")]
+    [InlineData("gpt2", "model_type", "\"gp\\nt2\"", "model_type 'gp\\u000At2' is not supported")]
     [InlineData("gpt2", "initializer_range", "\"0.02\"", "field 'initializer_range' must be a number")]
     [InlineData("gpt2", "architectures", "\"GPT2LMHeadModel\"", "field 'architectures' must be a list of class names")]
     [InlineData("gpt2", "architectures", "[5]", "field 'architectures' must be a list of class names")]

@@ -18,8 +18,8 @@ internal static class LibraryTokenizerFile
         }
         catch (Exception e) when (e is not (OutOfMemoryException or InvalidDataException))
         {
-            string reason = e.Message.Split('\n')[0].Trim();
-            if (reason.Length > MaxReason) reason = reason[..MaxReason] + "…";
+            string reason = e.Message.Trim();
+            reason = OneLine.Escape(reason.Length > MaxReason ? reason[..MaxReason] + "…" : reason);
             throw new InvalidDataException($"{path}: not a {format} Microsoft.ML.Tokenizers can read ({e.GetType().Name}: {reason})", e);
         }
     }

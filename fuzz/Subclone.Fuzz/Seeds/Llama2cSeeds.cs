@@ -12,15 +12,10 @@ internal static class Llama2cSeeds
     /// <summary>run.c's 7-int header, then as many floats as it implies (a negative vocab: separate classifier).</summary>
     static Seed Checkpoint(string name, int dim, int hidden, int layers, int heads, int kvHeads, int vocab, int seqLen)
     {
-        int v = Math.Abs(vocab), headSize = dim / heads, kvDim = headSize * kvHeads;
-        int floats = v * dim + layers * (2 * dim + 2 * dim * dim + 2 * kvDim * dim + 3 * hidden * dim) + dim
-            + 2 * seqLen * (headSize / 2) + (vocab < 0 ? v * dim : 0);
         int[] header = [dim, hidden, layers, heads, kvHeads, vocab, seqLen];
-        byte[] bytes =
-        [
-            .. header.SelectMany(h => BitConverter.GetBytes(h)),
-            .. Enumerable.Range(0, floats).SelectMany(i => BitConverter.GetBytes((i % 17 - 8) / 64f)),
-        ];
+        byte[] headerBytes = [.. header.SelectMany(h => BitConverter.GetBytes(h))];
+        int floats = (int)(Llama2cLayout.ByteCount(headerBytes)!.Value - Llama2cLayout.HeaderBytes) / sizeof(float);
+        byte[] bytes = [.. headerBytes, .. Enumerable.Range(0, floats).SelectMany(i => BitConverter.GetBytes((i % 17 - 8) / 64f))];
         return new Seed("llama2c", name, bytes);
     }
 }

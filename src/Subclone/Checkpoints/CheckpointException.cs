@@ -1,8 +1,9 @@
 namespace Subclone.Checkpoints;
 
-/// <summary>A model file that cannot be used: the message is one line naming the file and the problem.</summary>
+/// <summary>A model file that cannot be used: the message is one line naming the file and the problem (control
+/// characters in quoted names are escaped).</summary>
 public sealed class CheckpointException(string path, string problem)
-    : Exception($"{path}: {problem}")
+    : Exception(OneLine.Escape($"{path}: {problem}"))
 {
     /// <summary>The file or directory at fault.</summary>
     public string Path { get; } = path;

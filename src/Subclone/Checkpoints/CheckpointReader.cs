@@ -62,7 +62,7 @@ public sealed class CheckpointReader : IDisposable
         try
         {
             bool pooler = config.Architecture == Architecture.Bert && files.SelectMany(f => f.Names).Any(n => n.Contains("pooler."));
-            var parameters = TransformerModel.ParameterShapes(config, withPooler: pooler);
+            var parameters = ParameterTable(config, pooler, files.Sum(f => f.Entries.Count), configPath);
             var check = new WeightCheck(config, parameters);
             var where = new Dictionary<string, (SafeTensorsFile, SafeTensorsEntry)>(StringComparer.Ordinal);
             foreach (var file in files)
@@ -78,6 +78,19 @@ public sealed class CheckpointReader : IDisposable
             foreach (var f in files) f.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The parameters config.json implies, built only as far as the weight files could supply them: its
+    /// sizes are untrusted, and a layer count of two billion would be a table of tens of billions of rows. Well past
+    /// the stored tensor count (so a few missing tensors are still reported by name) the config is refused.</summary>
+    static IReadOnlyList<ParameterShape> ParameterTable(ModelConfig config, bool pooler, int storedTensors, string configPath)
+    {
+        int limit = 2 * storedTensors + 64;
+        var parameters = TransformerModel.EnumerateParameterShapes(config, pooler).Take(limit + 1).ToList();
+        if (parameters.Count > limit)
+            throw new CheckpointException(configPath,
+                $"describes more than {limit} parameters, but the weight files hold {storedTensors} tensors ({(config.Architecture == Architecture.Gpt2 ? "n_layer" : "num_hidden_layers")} is {config.Layers})");
+        return parameters;
     }
 
     static List<SafeTensorsFile> WeightFiles(string directory)
@@ -120,7 +133,7 @@ public sealed class CheckpointReader : IDisposable
     {
         try
         {
-            var map = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"] as JsonObject
+            var map = JsonNode.Parse(File.ReadAllText(indexPath), documentOptions: JsonText.NoDuplicateKeys)?["weight_map"] as JsonObject
                 ?? throw new CheckpointException(indexPath, "has no weight_map object");
             return map.ToDictionary(kv => kv.Key, kv => kv.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String
                 ? v.GetValue<string>()
@@ -128,7 +141,7 @@ public sealed class CheckpointReader : IDisposable
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new CheckpointException(indexPath, $"is not a valid index ({e.Message.Split('.')[0]})");
+            throw new CheckpointException(indexPath, $"is not a valid index ({(e is JsonException json ? JsonText.Describe(json) : e.Message)})");
         }
     }
 

@@ -68,9 +68,11 @@ public sealed class SafeTensorsFile : IDisposable
 
         var headerBytes = new byte[headerLength];
         stream.ReadExactly(headerBytes);
+        // Checked first: the parser accepts invalid UTF-8 inside strings and only fails when a name is read.
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw new CheckpointException(path, "safetensors header is not valid UTF-8");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(headerBytes); }
-        catch (JsonException e) { throw new CheckpointException(path, $"safetensors header is not valid JSON ({e.Message.Split('.')[0]})"); }
+        catch (JsonException e) { throw new CheckpointException(path, $"safetensors header is not valid JSON ({JsonText.Describe(e)})"); }
 
         long dataStart = 8 + headerLength;
         long dataLength = fileLength - dataStart;

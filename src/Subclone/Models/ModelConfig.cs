@@ -86,8 +86,8 @@ public sealed record ModelConfig
     public static ModelConfig Load(string configPath)
     {
         JsonNode? node;
-        try { node = JsonNode.Parse(File.ReadAllText(configPath)); }
-        catch (System.Text.Json.JsonException e) { throw new CheckpointException(configPath, $"is not valid JSON ({e.Message.Split('.')[0]})"); }
+        try { node = JsonNode.Parse(File.ReadAllText(configPath), documentOptions: JsonText.NoDuplicateKeys); }
+        catch (System.Text.Json.JsonException e) { throw new CheckpointException(configPath, $"is not valid JSON ({JsonText.Describe(e)})"); }
         catch (IOException e) { throw new CheckpointException(configPath, e.Message); }
         if (node is not JsonObject json) throw new CheckpointException(configPath, "is not a JSON object");
         return Parse(json, configPath);
@@ -177,6 +177,9 @@ public sealed record ModelConfig
         int image = r.OptionalInt("image_size") ?? 224, patch = r.OptionalInt("patch_size") ?? 16;
         int labels = VitLabelCount(r, json, path);
         int side = patch > 0 ? image / patch : 0;
+        // side² + 1 positions must be an int; 65536² would wrap to 0 and describe a model with no patches.
+        if ((long)side * side + 1 > int.MaxValue)
+            throw new CheckpointException(path, $"field 'image_size' ({image}) / 'patch_size' ({patch}) gives {(long)side * side} patches, too many to count");
         return new ModelConfig
         {
             Architecture = Architecture.Vit, ModelType = "vit",

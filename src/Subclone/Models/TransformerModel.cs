@@ -63,12 +63,17 @@ public abstract class TransformerModel : nn.Module
 
     /// <summary>The names and shapes of <see cref="Create(ModelConfig)"/>.state_dict(), in that order, without building
     /// the model. <paramref name="withPooler"/> matters for BERT only.</summary>
-    public static IReadOnlyList<ParameterShape> ParameterShapes(ModelConfig config, bool withPooler = true) => config.Architecture switch
+    public static IReadOnlyList<ParameterShape> ParameterShapes(ModelConfig config, bool withPooler = true) =>
+        EnumerateParameterShapes(config, withPooler).ToList();
+
+    /// <summary><see cref="ParameterShapes"/> produced lazily, for a caller that stops early: a config read from a
+    /// file may declare billions of layers.</summary>
+    internal static IEnumerable<ParameterShape> EnumerateParameterShapes(ModelConfig config, bool withPooler = true) => config.Architecture switch
     {
-        Architecture.Gpt2 => Gpt2Model.Shapes(config).ToList(),
-        Architecture.Llama => LlamaModel.Shapes(config).ToList(),
-        Architecture.Bert => BertModel.Shapes(config, withPooler).ToList(),
-        Architecture.Vit => VitModel.Shapes(config).ToList(),
+        Architecture.Gpt2 => Gpt2Model.Shapes(config),
+        Architecture.Llama => LlamaModel.Shapes(config),
+        Architecture.Bert => BertModel.Shapes(config, withPooler),
+        Architecture.Vit => VitModel.Shapes(config),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 

@@ -62,6 +62,7 @@ public sealed class BadConfigTests : IDisposable
     [InlineData("gpt2", "layer_norm_epsilon", "0", "field 'layer_norm_epsilon' must be positive")]
     [InlineData("gpt2", "tie_word_embeddings", "\"yes\"", "field 'tie_word_embeddings' must be true or false")]
     [InlineData("gpt2", "activation_function", "\"swiglu\"", "field 'activation_function' value 'swiglu' is not supported")]
+    [InlineData("gpt2", "model_type", "\"gp\\nt2\"", "model_type 'gp\\u000At2' is not supported")]
     [InlineData("gpt2", "initializer_range", "\"0.02\"", "field 'initializer_range' must be a number")]
     [InlineData("gpt2", "architectures", "\"GPT2LMHeadModel\"", "field 'architectures' must be a list of class names")]
     [InlineData("gpt2", "architectures", "[5]", "field 'architectures' must be a list of class names")]
@@ -93,6 +94,23 @@ public sealed class BadConfigTests : IDisposable
     {
         var e = Rejected(ModelWithConfig("gpt2", c => c.ToJsonString()[..^5]));
         Assert.Contains("is not valid JSON", e.Message);
+    }
+
+    [Fact]
+    public void Billions_of_layers_are_refused_before_a_parameter_table_is_built_for_them()
+    {
+        // Found by fuzzing: the table of 2^31 layers' parameters took 22 GB before the process was killed.
+        var e = Rejected(ModelWithConfig("gpt2", c => { c["n_layer"] = int.MaxValue; return c.ToJsonString(); }));
+        Assert.Contains($"n_layer is {int.MaxValue}", e.Message);
+    }
+
+    [Fact]
+    public void A_field_given_twice()
+    {
+        // JsonObject accepts the duplicate and throws ArgumentException when first read (found by fuzzing).
+        var e = Rejected(ModelWithConfig("gpt2", c => c.ToJsonString()[..^1] + ",\"vocab_size\":5}"));
+        Assert.Contains("is not valid JSON", e.Message);
+        Assert.Contains("vocab_size", e.Message);
     }
 
     [Fact]

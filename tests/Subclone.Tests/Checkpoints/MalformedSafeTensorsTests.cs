@@ -85,6 +85,22 @@ public sealed class MalformedSafeTensorsTests : IDisposable
         Rejected("not valid JSON");
     }
 
+    [Fact]
+    public void JSON_error_quoting_a_newline_stays_on_one_line()
+    {
+        // The parser quotes the bad literal, newline and all (found by fuzzing, fuzz/crashes/safetensors).
+        RawSafeTensors.Write(_path, "{\"w\":tru\ne}", Floats(1));
+        Rejected("not valid JSON", "at line 1");
+    }
+
+    [Fact]
+    public void Header_that_is_not_valid_UTF8()
+    {
+        byte[] header = [.. "{\""u8, 0xC6, .. "\":{}}"u8];
+        File.WriteAllBytes(_path, [.. BitConverter.GetBytes((long)header.Length), .. header]);
+        Rejected("not valid UTF-8");
+    }
+
     [Theory]
     [InlineData("[1, 2, 3]")]
     [InlineData("\"tensors\"")]

@@ -79,6 +79,7 @@ public class VitConfigTests
     [InlineData("image_size", 0, "field 'image_size' must be positive, got 0")]
     [InlineData("num_channels", -1, "field 'num_channels' must be positive, got -1")]
     [InlineData("num_attention_heads", 3, "field 'num_attention_heads' (3) does not divide 'hidden_size' (16)")]
+    [InlineData("image_size", 131072, "gives 4294967296 patches, too many to count")]
     public void Vit_impossible_shapes_are_refused_naming_the_field(string field, int value, string message)
     {
         var json = TinyModels.VitConfig();

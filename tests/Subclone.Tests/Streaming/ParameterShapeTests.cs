@@ -23,6 +23,7 @@ public class ParameterShapeTests
     public static TheoryData<string> Configs => new()
     {
         "gpt2", "gpt2 untied", "gpt2 n_inner", "llama", "llama tied", "llama biases", "llama head_dim", "qwen2", "mistral", "bert",
+        "vit", "vit without qkv bias",
     };
 
     static ModelConfig Named(string name) => name switch
@@ -37,6 +38,8 @@ public class ParameterShapeTests
         "qwen2" => Config(TinyModels.LlamaConfig(), ("model_type", "qwen2")),
         "mistral" => Config(TinyModels.LlamaConfig(), ("model_type", "mistral")),
         "bert" => Config(Bert()),
+        "vit" => Config(TinyModels.VitConfig()),
+        "vit without qkv bias" => Config(TinyModels.VitConfig(), ("qkv_bias", false), ("num_hidden_layers", 3)),
         _ => throw new ArgumentException(name),
     };
 

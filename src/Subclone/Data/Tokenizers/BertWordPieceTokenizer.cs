@@ -19,17 +19,22 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
     private readonly string[] tokens;
     private readonly bool lowerCase;
 
-    private BertWordPieceTokenizer(string[] tokens, bool lowerCase)
+    private BertWordPieceTokenizer(string[] tokens, bool lowerCase, string origin)
     {
         this.tokens = tokens;
         this.lowerCase = lowerCase;
         // Like HF's load_vocab, a repeated token keeps its last line number.
         vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < tokens.Length; i++) vocabulary[tokens[i]] = i;
-        UnknownId = vocabulary["[UNK]"];
-        ClsId = vocabulary["[CLS]"];
-        SepId = vocabulary["[SEP]"];
-        PadId = vocabulary["[PAD]"];
+        UnknownId = Special("[UNK]");
+        ClsId = Special("[CLS]");
+        SepId = Special("[SEP]");
+        PadId = Special("[PAD]");
+
+        // Every encoding may need all four, so a vocabulary without one is refused here rather than at first use.
+        int Special(string token) => vocabulary.TryGetValue(token, out int id)
+            ? id
+            : throw new InvalidDataException($"{origin}: has no {token} token, which BERT's tokenizer needs");
     }
 
     /// <inheritdoc/>
@@ -55,19 +60,20 @@ public sealed class BertWordPieceTokenizer : IEncoderTokenizer
 
     /// <param name="vocab">One token per line, the line number being its id.</param>
     /// <param name="lowerCase">True for uncased models: lower-case and strip accents before WordPiece.</param>
-    public static BertWordPieceTokenizer Load(Stream vocab, bool lowerCase = true)
+    /// <param name="origin">Where the vocabulary came from, for errors.</param>
+    public static BertWordPieceTokenizer Load(Stream vocab, bool lowerCase = true, string origin = "vocab.txt")
     {
         using var reader = new StreamReader(vocab, Encoding.UTF8);
         var lines = new List<string>();
         while (reader.ReadLine() is { } line) lines.Add(line);
-        return new BertWordPieceTokenizer(lines.ToArray(), lowerCase);
+        return new BertWordPieceTokenizer(lines.ToArray(), lowerCase, origin);
     }
 
-    /// <summary>Loads vocab.txt from a file; see <see cref="Load(Stream, bool)"/>.</summary>
+    /// <summary>Loads vocab.txt from a file; see <see cref="Load(Stream, bool, string)"/>.</summary>
     public static BertWordPieceTokenizer Load(string vocabPath, bool lowerCase = true)
     {
         using var stream = File.OpenRead(vocabPath);
-        return Load(stream, lowerCase);
+        return Load(stream, lowerCase, vocabPath);
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
@@ -37,16 +36,16 @@ public sealed partial class Gpt2Tokenizer : ITextTokenizer
     /// <summary>From a Hugging Face model directory's <c>vocab.json</c> and <c>merges.txt</c>.</summary>
     public static Gpt2Tokenizer FromFiles(string vocabJsonPath, string mergesPath)
     {
-        var vocabulary = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(vocabJsonPath))
-            ?? throw new InvalidDataException($"{vocabJsonPath} is not a JSON object of token ids.");
+        var vocabulary = Gpt2Vocabulary.Read(vocabJsonPath);
         // Like HF, a literal "<|endoftext|>" in the text is the special token, not its characters.
         var specials = vocabulary.TryGetValue(EndOfText, out int eot) ? new Dictionary<string, int> { [EndOfText] = eot } : null;
-        var bpe = BpeTokenizer.Create(new BpeOptions(vocabJsonPath, mergesPath)
+        // The library reads both files again itself; what it still refuses is mostly merges.txt's fault.
+        var bpe = LibraryTokenizerFile.Load(mergesPath, $"BPE merges file for {Path.GetFileName(vocabJsonPath)}", () => BpeTokenizer.Create(new BpeOptions(vocabJsonPath, mergesPath)
         {
             ByteLevel = true,
             PreTokenizer = new RegexPreTokenizer(PreTokenizerPattern(), specials),
             SpecialTokens = specials,
-        });
+        }));
         return new Gpt2Tokenizer(bpe, vocabulary.Values.Max() + 1, specials?[EndOfText]);
     }
 

@@ -21,6 +21,12 @@ public sealed class Llama2cTokenizer : ITextTokenizer
     // run.c maps a byte b it has no piece for to id b + 3, after <unk>, <s>, </s>.
     private const int ByteOffset = 3;
 
+    // Byte fallback can emit any of the 256 byte ids, so a smaller vocabulary yields ids the model cannot embed.
+    private const int MinVocabSize = ByteOffset + 256;
+
+    // A token's score and length: the least a token can occupy in the file.
+    private const int MinTokenBytes = 8;
+
     private readonly string[] pieces;
     private readonly float[] scores;
     private readonly Dictionary<string, int> ids = new(StringComparer.Ordinal);
@@ -43,19 +49,38 @@ public sealed class Llama2cTokenizer : ITextTokenizer
     public int? EosId => Eos;
 
     /// <summary>Reads a llama2.c tokenizer file; the file does not store its size, which is the checkpoint header's vocab_size.</summary>
+    /// <exception cref="InvalidDataException">The file is too short for <paramref name="vocabSize"/> tokens, a token's
+    /// length runs past its end, or the vocabulary lacks what run.c's encoder relies on.</exception>
     public static Llama2cTokenizer Load(string path, int vocabSize)
     {
-        using var reader = new BinaryReader(File.OpenRead(path));
+        using var stream = File.OpenRead(path);
+        long length = stream.Length;
+        if (vocabSize < MinVocabSize)
+            throw Invalid(path, $"vocab_size {vocabSize} is below the {MinVocabSize} ids run.c's encoder can emit (<unk>, <s>, </s>, 256 bytes)");
+        // Checked before the arrays are sized by vocabSize, which comes from elsewhere (a checkpoint, a model).
+        if (length < sizeof(int) + (long)MinTokenBytes * vocabSize)
+            throw Invalid(path, $"file is {length} bytes, too short for {vocabSize} tokens (the vocab_size of the checkpoint or model it is used with)");
+
+        using var reader = new BinaryReader(stream);
         reader.ReadInt32(); // max_token_length: only sizes run.c's buffers
         var pieces = new string[vocabSize];
         var scores = new float[vocabSize];
         for (int i = 0; i < vocabSize; i++)
         {
+            if (length - stream.Position < MinTokenBytes) throw Invalid(path, $"file ends at token {i} of {vocabSize}");
             scores[i] = reader.ReadSingle();
-            pieces[i] = Encoding.Latin1.GetString(reader.ReadBytes(reader.ReadInt32()));
+            int count = reader.ReadInt32();
+            // An untrusted length: checked against what is left before anything is allocated for it.
+            if (count < 0 || count > length - stream.Position)
+                throw Invalid(path, $"token {i} has length {count}, past the end of the {length}-byte file");
+            pieces[i] = Encoding.Latin1.GetString(reader.ReadBytes(count));
         }
+        if (!pieces.Contains(" "))
+            throw Invalid(path, "has no \" \" token, which run.c's encoder puts before every text");
         return new Llama2cTokenizer(pieces, scores);
     }
+
+    private static InvalidDataException Invalid(string path, string problem) => new($"{path}: {problem}");
 
     /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text)

@@ -28,7 +28,8 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         using var stream = File.OpenRead(modelPath);
         // BOS/EOS off: callers frame sequences themselves (see ITextTokenizer.Encode). The model's own
         // add_dummy_prefix setting still applies, as in SentencePiece.
-        return new SentencePieceTextTokenizer(SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false));
+        return new SentencePieceTextTokenizer(LibraryTokenizerFile.Load(modelPath, "SentencePiece model",
+            () => SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false)));
     }
 
     /// <inheritdoc/>

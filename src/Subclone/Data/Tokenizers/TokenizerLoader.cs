@@ -73,7 +73,13 @@ public static class TokenizerLoader
     private static JsonElement? JsonProperty(string path, string name)
     {
         if (!File.Exists(path)) return null;
-        using var document = JsonDocument.Parse(File.ReadAllText(path));
-        return document.RootElement.TryGetProperty(name, out var value) ? value.Clone() : null;
+        JsonDocument document;
+        try { document = JsonDocument.Parse(File.ReadAllText(path), JsonText.NoDuplicateKeys); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: is not valid JSON ({JsonText.Describe(e)})"); }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: is not a JSON object");
+            return document.RootElement.TryGetProperty(name, out var value) ? value.Clone() : null;
+        }
     }
 }

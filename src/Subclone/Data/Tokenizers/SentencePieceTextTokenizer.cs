@@ -10,8 +10,13 @@ namespace Subclone.Data.Tokenizers;
 public sealed class SentencePieceTextTokenizer : ITextTokenizer
 {
     private readonly SentencePieceTokenizer tokenizer;
+    private readonly string path;
 
-    private SentencePieceTextTokenizer(SentencePieceTokenizer tokenizer) => this.tokenizer = tokenizer;
+    private SentencePieceTextTokenizer(SentencePieceTokenizer tokenizer, string path)
+    {
+        this.tokenizer = tokenizer;
+        this.path = path;
+    }
 
     /// <inheritdoc/>
     public int VocabSize => tokenizer.Vocabulary.Count;
@@ -29,11 +34,22 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
         // BOS/EOS off: callers frame sequences themselves (see ITextTokenizer.Encode). The model's own
         // add_dummy_prefix setting still applies, as in SentencePiece.
         return new SentencePieceTextTokenizer(LibraryTokenizerFile.Load(modelPath, "SentencePiece model",
-            () => SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false)));
+            () => SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false)), modelPath);
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<int> Encode(string text)
+    {
+        var ids = EncodeWithLibrary(text);
+        // A malformed .model (special or byte-fallback ids past its pieces; found by fuzzing) makes the library return
+        // ids outside its own vocabulary, which would index past the model's embedding table.
+        foreach (int id in ids)
+            if ((uint)id >= (uint)VocabSize)
+                throw new InvalidDataException($"{path}: encodes text to id {id}, outside its {VocabSize} pieces (a malformed SentencePiece model)");
+        return ids;
+    }
+
+    IReadOnlyList<int> EncodeWithLibrary(string text)
     {
         // Microsoft.ML.Tokenizers 2.0.1 bug: with remove_extra_whitespaces its SentencePieceNormalizer returns "" when
         // the trimmed text is a single char (it tests startIndex == endIndex, not >), so "x" would encode to nothing.
@@ -48,5 +64,10 @@ public sealed class SentencePieceTextTokenizer : ITextTokenizer
     }
 
     /// <inheritdoc/>
-    public string Decode(IEnumerable<int> ids) => tokenizer.Decode(ids);
+    public string Decode(IEnumerable<int> ids)
+    {
+        // Microsoft.ML.Tokenizers 2.0.1 dereferences a piece a malformed .model leaves empty (found by fuzzing).
+        try { return tokenizer.Decode(ids); }
+        catch (NullReferenceException) { throw new InvalidDataException($"{path}: a piece it decodes to is missing (a malformed SentencePiece model)"); }
+    }
 }

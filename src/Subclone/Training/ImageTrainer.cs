@@ -135,14 +135,14 @@ public sealed class ImageTrainer : IChildTrainer
                         throw new UserInputException($"the training loss became {loss} at step {step}; try a lower --lr or a smaller --clip");
                     State = State with { Step = step, TokensSeen = State.TokensSeen + Options.BatchSize, ElapsedSeconds = Elapsed(), LastTrainLoss = loss };
                     double? val = null;
-                    if (evaluating && (step % Options.EvalEvery == 0 || step == Options.Steps))
+                    if (Options.EvaluatesAt(step))
                     {
                         val = Evaluate();
                         State = State with { LastValLoss = val };
                     }
                     Record(new StepMetrics(step, lr, loss, val, norm, State.TokensSeen, Throughput(), State.ElapsedSeconds), progress);
                     savedAtLast = false;
-                    if (step == Options.Steps || (Options.SaveEvery > 0 && step % Options.SaveEvery == 0))
+                    if (Options.SavesAt(step))
                     {
                         SaveCheckpoint();
                         savedAtLast = true;
@@ -153,10 +153,7 @@ public sealed class ImageTrainer : IChildTrainer
         // Stopped early (Ctrl+C): checkpoint where it stands, so resume loses nothing.
         if (!savedAtLast && State.Step > startStep) SaveCheckpoint();
 
-        int steps = State.Step - startStep;
-        double seconds = watch.Elapsed.TotalSeconds;
-        return new TrainingSummary(State.Step, steps, State.LastTrainLoss, State.InitialValLoss, State.LastValLoss, State.TokensSeen,
-            seconds, steps / Math.Max(seconds, 1e-9), Throughput(), State.Step < Options.Steps);
+        return TrainingSummary.Of(State, startStep, watch.Elapsed.TotalSeconds, Throughput());
     }
 
     (double Loss, double? GradNorm) TrainStep(ImageBatch batch, double lr)

@@ -128,14 +128,14 @@ public sealed class Trainer : IDisposable
                 ElapsedSeconds = Elapsed(), LastTrainLoss = loss,
             };
             double? val = null;
-            if (_validation.Count > 0 && (step % Options.EvalEvery == 0 || step == Options.Steps))
+            if (_validation.Count > 0 && Options.EvaluatesAt(step))
             {
                 val = Evaluate();
                 State = State with { LastValLoss = val };
             }
             Record(new StepMetrics(step, lr, loss, val, norm, State.TokensSeen, Throughput(), State.ElapsedSeconds), progress);
             savedAtLast = false;
-            if (step == Options.Steps || (Options.SaveEvery > 0 && step % Options.SaveEvery == 0))
+            if (Options.SavesAt(step))
             {
                 SaveCheckpoint();
                 savedAtLast = true;
@@ -144,10 +144,7 @@ public sealed class Trainer : IDisposable
         // Stopped early (a step limit or Ctrl+C): checkpoint where it stands, so resume loses nothing.
         if (!savedAtLast && State.Step > startStep) SaveCheckpoint();
 
-        int steps = State.Step - startStep;
-        double seconds = watch.Elapsed.TotalSeconds;
-        return new TrainingSummary(State.Step, steps, State.LastTrainLoss, State.InitialValLoss, State.LastValLoss, State.TokensSeen,
-            seconds, steps / Math.Max(seconds, 1e-9), Throughput(), State.Step < Options.Steps);
+        return TrainingSummary.Of(State, startStep, watch.Elapsed.TotalSeconds, Throughput());
     }
 
     /// <summary>One optimizer step at learning rate <paramref name="lr"/>: the mean micro-batch loss and the gradient norm before clipping.</summary>

@@ -51,6 +51,12 @@ public sealed record TrainingOptions
     /// <summary>Tokens per optimizer step: batch × sequence × accumulation.</summary>
     public long TokensPerStep => (long)BatchSize * SequenceLength * GradAccum;
 
+    /// <summary>Whether a run evaluates after <paramref name="step"/>: every EvalEvery steps and at the last one.</summary>
+    public bool EvaluatesAt(int step) => EvalEvery > 0 && (step % EvalEvery == 0 || step == Steps);
+
+    /// <summary>Whether a run checkpoints after <paramref name="step"/>: every SaveEvery steps and at the last one.</summary>
+    public bool SavesAt(int step) => step == Steps || (SaveEvery > 0 && step % SaveEvery == 0);
+
     /// <summary>The learning-rate schedule these options describe.</summary>
     public LearningRateSchedule Schedule => new(LearningRate, MinLearningRateOrDefault, WarmupStepsOrDefault, Steps);
 

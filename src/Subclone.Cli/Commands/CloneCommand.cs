@@ -1,12 +1,6 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Spectre.Console;
-using Subclone.Checkpoints;
-using Subclone.Cloning;
-using Subclone.Models;
-using Subclone.Training;
 
 namespace Subclone.Cli.Commands;
 
@@ -248,14 +242,5 @@ public static class CloneCommand
 
     static string Indented(JsonObject json) => json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
-    static void Print(CliIo io, bool json, JsonObject summary)
-    {
-        if (json) io.WriteJson(summary);
-        else
-        {
-            var table = new Table().AddColumn("").AddColumn("").HideHeaders().Border(TableBorder.Rounded);
-            foreach (var (k, v) in summary) table.AddRow(k, Markup.Escape(v?.ToString() ?? ""));
-            InfoCommand.Console(io).Write(table);
-        }
-    }
+    static void Print(CliIo io, bool json, JsonObject summary) => Output.KeyValues(io, json, summary);
 }

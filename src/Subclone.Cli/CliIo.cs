@@ -23,6 +23,19 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
     /// <summary>The conventional exit code of a process stopped by SIGINT.</summary>
     public const int Interrupted = 130;
 
+    /// <summary>
+    /// Whether progress bars and status lines go to stderr. Off unless stderr is a terminal (or SUBCLONE_PROGRESS=1), so
+    /// that a failure seen by a script is exactly one line, "subclone: error: …"; warnings and errors are always printed.
+    /// </summary>
+    public bool ShowProgress { get; init; }
+
+    /// <summary>The environment variable that turns progress lines on when stderr is not a terminal (a log file).</summary>
+    public const string ProgressVariable = "SUBCLONE_PROGRESS";
+
+    /// <summary>Progress on <paramref name="stderr"/>: when it is the process's own, not redirected, or SUBCLONE_PROGRESS=1.</summary>
+    public static bool ProgressByDefault(TextWriter stderr) =>
+        Environment.GetEnvironmentVariable(ProgressVariable) == "1" || (ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
 
@@ -39,6 +52,8 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
         foreach (var warning in source.Warnings) Error.WriteLine($"subclone: warning: {warning}");
         return source;
     }
+
+    static string OneLineOf(string message) => message.ReplaceLineEndings(" ");
 
     static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 
@@ -61,6 +76,12 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
         catch (ArgumentException e)
         {
             Error.WriteLine($"subclone: error: {e.Message}");
+            return UserError;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // A file or folder the user may not read or write: the environment, not a bug.
+            Error.WriteLine($"subclone: error: {OneLineOf(e.Message)}");
             return UserError;
         }
     }

@@ -1,3 +1,4 @@
+using Subclone.Data;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -19,7 +20,7 @@ using Subclone.Inference;
 //   --inference        `generate` tokens/s for stories260K (../shared) and a 124M-shaped GPT-2;
 //   --memory           resident memory every 100 steps of a 1000-step training run.
 // Usage: dotnet run -c Release --project bench/Subclone.Bench -- [--all | --steps N | --cloning | --inference | --memory]
-torch.set_num_threads(Subclone.Training.Trainer.Threads());  // every core unless OMP_NUM_THREADS says otherwise
+torch.set_num_threads(Subclone.Training.TrainingLoop.Threads());  // every core unless OMP_NUM_THREADS says otherwise
 var invariant = CultureInfo.InvariantCulture;
 string machine = $"Machine: {Environment.ProcessorCount} cores, {CpuModel()}; torch threads {torch.get_num_threads()}; TorchSharp {typeof(torch).Assembly.GetName().Version}.";
 
@@ -133,7 +134,7 @@ static string CloneOne(string shape)
     var config = shape == "124M" ? Gpt2Config(768, 12, 12, 50257, 1024) : Gpt2Config(1024, 24, 16, 50257, 1024);
     var parent = TransformerModel.Create(config, seed: 0);
     var generator = new Generator(1);
-    var batches = Enumerable.Range(0, 8).Select(_ => new CalibrationBatch(randint(0, config.Vocab, [8, 256], generator: generator))).ToList();
+    var batches = Enumerable.Range(0, 8).Select(_ => new ModelBatch(randint(0, config.Vocab, [8, 256], generator: generator))).ToList();
     var watch = Stopwatch.StartNew();
     var scores = Calibrator.Measure(parent, batches, "random ids", 0);
     double calibration = watch.Elapsed.TotalSeconds;

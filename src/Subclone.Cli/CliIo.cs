@@ -36,6 +36,18 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
     public static bool ProgressByDefault(TextWriter stderr) =>
         Environment.GetEnvironmentVariable(ProgressVariable) == "1" || (ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
 
+    /// <summary>
+    /// How a command that stops cleanly on Ctrl+C ends: when the interrupt stopped its work early, one line saying
+    /// what was kept (<paramref name="kept"/>) and exit code 130; otherwise 0. Program.Main holds the one handler:
+    /// the first Ctrl+C cancels <see cref="Interrupt"/>, a second ends the process at once; commands install none.
+    /// </summary>
+    public int Finish(bool stoppedEarly, string kept)
+    {
+        if (!stoppedEarly || !Interrupt.IsCancellationRequested) return 0;
+        Error.WriteLine($"subclone: interrupted; {kept}");
+        return Interrupted;
+    }
+
     public TextWriter Out { get; } = stdout;
     public TextWriter Error { get; } = stderr;
 

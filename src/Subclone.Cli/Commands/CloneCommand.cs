@@ -248,14 +248,5 @@ public static class CloneCommand
 
     static string Indented(JsonObject json) => json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
-    static void Print(CliIo io, bool json, JsonObject summary)
-    {
-        if (json) io.WriteJson(summary);
-        else
-        {
-            var table = new Table().AddColumn("").AddColumn("").HideHeaders().Border(TableBorder.Rounded);
-            foreach (var (k, v) in summary) table.AddRow(k, Markup.Escape(v?.ToString() ?? ""));
-            InfoCommand.Console(io).Write(table);
-        }
-    }
+    static void Print(CliIo io, bool json, JsonObject summary) => Output.KeyValues(io, json, summary);
 }

@@ -66,7 +66,7 @@ public static class DemoCommand
             {
                 ["parent"] = "all-MiniLM-L6-v2",
                 ["child_shape"] = $"hidden {childConfig.Hidden}, heads {childConfig.Heads}, ffn {childConfig.Ffn}, layers {childConfig.Layers}",
-                ["held_out_sentences"] = data.HeldOut.Sum(b => b.InputIds.shape[0]),
+                ["held_out_sentences"] = data.HeldOut.Sum(b => b.Input.shape[0]),
                 ["rows"] = rows,
                 ["out"] = Path.GetFullPath(outDir),
             };
@@ -75,7 +75,7 @@ public static class DemoCommand
                 .AddColumn("init").AddColumn("cosine to parent (held-out)").AddColumn("parameters").AddColumn("time (s)");
             foreach (var row in rows)
                 table.AddRow(row!["init"]!.ToString(), row["cosine_to_parent"]!.ToString(), $"{row["params"]!.GetValue<long>():N0}", row["seconds"]!.ToString());
-            var console = InfoCommand.Console(io);
+            var console = Output.Console(io);
             console.Write(table);
             console.MarkupLine($"Subcloned child written to [bold]{Markup.Escape(Path.GetFullPath(outDir))}[/] (with clone_map.json).");
             return 0;

@@ -81,9 +81,9 @@ public static class EvalCommand
         var evaluated = split?.Validation ?? images;
         if (evaluated.Classes > model.Config.Labels)
             throw new UserInputException($"{path} has {evaluated.Classes} classes but the model has {model.Config.Labels} labels");
-        var batches = evaluated.Batches(256, seed: 0, shuffle: false).Select(b => new Subclone.Cloning.CalibrationBatch(b.Pixels, null, b.Labels)).ToList();
+        var batches = evaluated.Batches(256, seed: 0, shuffle: false).Select(ModelBatch.Of).ToList();
         double accuracy = Evaluation.Accuracy(model, batches);
-        foreach (var b in batches) { b.InputIds.Dispose(); b.Labels!.Dispose(); }
+        foreach (var b in batches) b.Dispose();
         if (json)
             io.WriteJson(new JsonObject { ["accuracy"] = accuracy, ["error"] = 1 - accuracy, ["images"] = evaluated.Count });
         else

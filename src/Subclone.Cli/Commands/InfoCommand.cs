@@ -48,15 +48,9 @@ public static class InfoCommand
                 ["params"] = parameters,
                 ["dtype"] = SafeTensorsDtype.TorchName(dtype),
             };
-            if (r.GetValue(json)) { io.WriteJson(info); return 0; }
-            var table = new Table().AddColumn("field").AddColumn("value").HideHeaders().Border(TableBorder.Rounded);
-            foreach (var (key, value) in info) table.AddRow(key, Markup.Escape(value?.ToString() ?? ""));
-            Console(io).Write(table);
+            Output.KeyValues(io, r.GetValue(json), info);
             return 0;
         }));
         return command;
     }
-
-    internal static IAnsiConsole Console(CliIo io) =>
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out) });
 }

@@ -9,7 +9,7 @@ namespace Subclone.Cloning;
 /// Calibration batches and held-out evaluation batches from one text source, tokenised with the parent's
 /// tokenizer. Documents are shuffled with the seed and split 90/10, so evaluation never sees calibration text.
 /// </summary>
-public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<CalibrationBatch> HeldOut, string Source)
+public sealed record CalibrationData(List<ModelBatch> Calibration, List<ModelBatch> HeldOut, string Source)
 {
     /// <summary>
     /// Calibration and held-out batches for <paramref name="parent"/>, from text files or folders (<paramref name="paths"/>; empty: the default corpus):
@@ -83,10 +83,10 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
         int heldOut = Math.Min(heldOutSamples, Math.Max(1, images.Count / 10));
         var calibration = order.Take(Math.Min(samples, images.Count - heldOut)).ToList();
         var held = order.Skip(images.Count - heldOut).ToList();
-        List<CalibrationBatch> Batches(List<int> indices) => indices.Chunk(32).Select(chunk =>
+        List<ModelBatch> Batches(List<int> indices) => indices.Chunk(32).Select(chunk =>
         {
             var batch = images.Batch(chunk);
-            return new CalibrationBatch(batch.Pixels, null, batch.Labels);
+            return new ModelBatch(batch.Pixels, null, batch.Labels);
         }).ToList();
         return new CalibrationData(Batches(calibration), Batches(held), paths[0]);
     }

@@ -1,3 +1,4 @@
+using Subclone.Data;
 using Subclone.Models;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public static class Calibrator
     /// Runs <paramref name="model"/> over <paramref name="batches"/> (from <paramref name="source"/>) and returns what each residual dim, head, FFN neuron and block contributed;
     /// <paramref name="seed"/> is recorded in the scores. Cancellable between batches.
     /// </summary>
-    public static ImportanceScores Measure(TransformerModel model, IReadOnlyList<CalibrationBatch> batches, string source, long seed,
+    public static ImportanceScores Measure(TransformerModel model, IReadOnlyList<ModelBatch> batches, string source, long seed,
         IProgress<(int Done, int Total)>? progress = null, CancellationToken cancel = default)
     {
         if (batches.Count == 0) throw new UserInputException($"calibration data from {source} is empty");
@@ -23,7 +24,7 @@ public static class Calibrator
             using var scope = NewDisposeScope();
             var batch = batches[i];
             probe.TokenMask = batch.AttentionMask;
-            model.ForwardHidden(batch.InputIds, batch.AttentionMask, probe).Dispose();
+            model.ForwardHidden(batch.Input, batch.AttentionMask, probe).Dispose();
             scope.Dispose();
             // Return the batch's freed activations to the OS: glibc otherwise keeps them in its heaps.
             NativeHeap.Trim();

@@ -1,3 +1,4 @@
+using Subclone.Data;
 using Subclone.Checkpoints;
 using Subclone.Models;
 using TorchSharp;
@@ -19,7 +20,7 @@ public static class StreamingCloner
 {
     /// <summary>The same statistics as <see cref="Calibrator.Measure"/>, with one parent block in memory at a time.
     /// Progress counts the embedding and each block.</summary>
-    public static ImportanceScores Measure(CheckpointReader parent, IReadOnlyList<CalibrationBatch> batches, string source, long seed,
+    public static ImportanceScores Measure(CheckpointReader parent, IReadOnlyList<ModelBatch> batches, string source, long seed,
         IProgress<(int Done, int Total)>? progress = null)
     {
         if (batches.Count == 0) throw new UserInputException($"calibration data from {source} is empty");
@@ -39,7 +40,7 @@ public static class StreamingCloner
                 foreach (var batch in batches)
                 {
                     using var scope = NewDisposeScope();
-                    hidden.Add(forward.Embed(embedding, batch.InputIds).MoveToOuterDisposeScope());
+                    hidden.Add(forward.Embed(embedding, batch.Input).MoveToOuterDisposeScope());
                 }
             }
             NativeHeap.Trim();

@@ -1,4 +1,3 @@
-using Subclone.Cloning;
 using Subclone.Data.Tokenizers;
 using static TorchSharp.torch;
 
@@ -12,13 +11,13 @@ public static class CalibrationSampler
 {
     /// <paramref name="windows"/> windows of <paramref name="length"/> tokens at random offsets in <paramref name="tokens"/>, drawn with <paramref name="seed"/>,
     /// in batches of <paramref name="batchSize"/>.
-    public static List<CalibrationBatch> DecoderWindows(IReadOnlyList<int> tokens, int windows, int length, int batchSize, long seed)
+    public static List<ModelBatch> DecoderWindows(IReadOnlyList<int> tokens, int windows, int length, int batchSize, long seed)
     {
         if (tokens.Count < length + 1)
             throw new UserInputException($"calibration text has {tokens.Count} tokens; {length + 1} are needed for one window of {length}");
         var random = new Random((int)(seed ^ (seed >> 32)));
         var starts = Enumerable.Range(0, windows).Select(_ => random.Next(0, tokens.Count - length)).ToArray();
-        var batches = new List<CalibrationBatch>();
+        var batches = new List<ModelBatch>();
         for (int b = 0; b < windows; b += batchSize)
         {
             int n = Math.Min(batchSize, windows - b);
@@ -26,19 +25,19 @@ public static class CalibrationSampler
             for (int i = 0; i < n; i++)
                 for (int t = 0; t < length; t++)
                     ids[i * length + t] = tokens[starts[b + i] + t];
-            batches.Add(new CalibrationBatch(tensor(ids, [n, length])));
+            batches.Add(new ModelBatch(tensor(ids, [n, length])));
         }
         return batches;
     }
 
     /// <summary>Token ids drawn uniformly from [0, vocab) with the seed, in batches: calibration for synthetic parents,
     /// which have no tokenizer and whose statistics are no better for real text anyway.</summary>
-    public static List<CalibrationBatch> RandomIds(int vocab, int windows, int length, int batchSize, long seed)
+    public static List<ModelBatch> RandomIds(int vocab, int windows, int length, int batchSize, long seed)
     {
         using var generator = new Generator((ulong)seed);
-        var batches = new List<CalibrationBatch>();
+        var batches = new List<ModelBatch>();
         for (int b = 0; b < windows; b += batchSize)
-            batches.Add(new CalibrationBatch(randint(0, vocab, [Math.Min(batchSize, windows - b), length], dtype: ScalarType.Int64, generator: generator)));
+            batches.Add(new ModelBatch(randint(0, vocab, [Math.Min(batchSize, windows - b), length], dtype: ScalarType.Int64, generator: generator)));
         return batches;
     }
 
@@ -56,7 +55,7 @@ public static class CalibrationSampler
     }
 
     /// <summary>Encoder batches: sentences chosen with the seed, each [CLS] … [SEP] truncated to <paramref name="length"/>, padded with 0.</summary>
-    public static List<CalibrationBatch> EncoderSentences(IReadOnlyList<string> documents, Func<string, int, IReadOnlyList<int>> encodeForModel,
+    public static List<ModelBatch> EncoderSentences(IReadOnlyList<string> documents, Func<string, int, IReadOnlyList<int>> encodeForModel,
         int sentences, int length, int batchSize, long seed)
     {
         if (documents.Count == 0) throw new UserInputException("calibration data is empty");
@@ -67,9 +66,9 @@ public static class CalibrationSampler
 
     /// <paramref name="texts"/> encoded by <paramref name="encodeForModel"/> (text, max length → ids with the model's special tokens),
     /// in padded batches of <paramref name="batchSize"/> with attention masks.
-    public static List<CalibrationBatch> EncoderBatches(IReadOnlyList<string> texts, Func<string, int, IReadOnlyList<int>> encodeForModel, int length, int batchSize)
+    public static List<ModelBatch> EncoderBatches(IReadOnlyList<string> texts, Func<string, int, IReadOnlyList<int>> encodeForModel, int length, int batchSize)
     {
-        var batches = new List<CalibrationBatch>();
+        var batches = new List<ModelBatch>();
         for (int b = 0; b < texts.Count; b += batchSize)
         {
             var encoded = texts.Skip(b).Take(batchSize).Select(s => encodeForModel(s, length)).ToList();
@@ -82,7 +81,7 @@ public static class CalibrationSampler
                     ids[i * t + j] = encoded[i][j];
                     mask[i * t + j] = 1;
                 }
-            batches.Add(new CalibrationBatch(tensor(ids, [encoded.Count, t]), tensor(mask, [encoded.Count, t])));
+            batches.Add(new ModelBatch(tensor(ids, [encoded.Count, t]), tensor(mask, [encoded.Count, t])));
         }
         return batches;
     }

@@ -1,4 +1,3 @@
-using Subclone.Cloning;
 using static TorchSharp.torch;
 
 namespace Subclone.Data;
@@ -69,10 +68,10 @@ public sealed class TokenBatcher
     /// <paramref name="batches"/> batches of windows of T+1 tokens spread evenly over the validation split, first to
     /// last: no randomness, so every evaluation (and every later run on the same cache) sees the same tokens.
     /// </summary>
-    public List<CalibrationBatch> ValidationSet(int batches) => FixedWindows(Data.Validation, batches);
+    public List<ModelBatch> ValidationSet(int batches) => FixedWindows(Data.Validation, batches);
 
     /// <paramref name="batches"/> batches of windows spread evenly over <paramref name="split"/>, with no randomness.
-    public List<CalibrationBatch> FixedWindows(TokenSplit split, int batches)
+    public List<ModelBatch> FixedWindows(TokenSplit split, int batches)
     {
         RequireWindow(split, "validation");
         if (batches <= 0) throw new UserInputException($"evaluation batches must be positive, got {batches}");
@@ -82,7 +81,7 @@ public sealed class TokenBatcher
         if (count > positions)
             throw new UserInputException($"--eval-batches {batches} × --batch {BatchSize} = {count:N0} windows, but the validation split has "
                 + $"{positions:N0} window positions ({split.Count:N0} tokens, --seq {SequenceLength}); use fewer --eval-batches");
-        var result = new List<CalibrationBatch>();
+        var result = new List<ModelBatch>();
         for (int b = 0; b < batches; b++)
         {
             // A fresh array per batch: the tensor may keep referring to it.
@@ -93,7 +92,7 @@ public sealed class TokenBatcher
                 long offset = count == 1 ? 0 : (long)((Int128)i * (positions - 1) / (count - 1));
                 Data.Read(split.Start + offset, ids.AsSpan(j * window, window));
             }
-            result.Add(new CalibrationBatch(tensor(ids, [BatchSize, window])));
+            result.Add(new ModelBatch(tensor(ids, [BatchSize, window])));
         }
         return result;
     }

@@ -15,14 +15,16 @@ public abstract class TransformerModel : nn.Module
     /// <summary>The shape this model was built for.</summary>
     public ModelConfig Config { get; }
 
-    /// <summary>Decoders return logits [B, T, vocab]; encoders return the last hidden state [B, T, D]; ViT takes
-    /// pixel values [B, C, H, W] in <paramref name="inputIds"/> and returns class logits [B, labels].</summary>
-    public abstract Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null);
+    /// <summary>The model's forward pass on <paramref name="input"/>, which is what the kind of model reads:
+    /// decoders take token ids [B, T] int64 and return logits [B, T, vocab]; encoders take token ids [B, T] (with a
+    /// 1/0 <paramref name="attentionMask"/> for padding) and return the last hidden state [B, T, D]; image
+    /// classifiers (ViT) take pixel values [B, C, H, W] float32, no mask, and return class logits [B, labels].</summary>
+    public abstract Tensor Forward(Tensor input, Tensor? attentionMask = null, ActivationProbe? probe = null);
 
     /// <summary>The forward pass up to the last block's (normed) hidden states, without the head: what calibration
     /// needs. For decoders this skips the vocabulary-sized logits, the largest activation of the pass.</summary>
-    public virtual Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null) =>
-        Forward(inputIds, attentionMask, probe);
+    public virtual Tensor ForwardHidden(Tensor input, Tensor? attentionMask = null, ActivationProbe? probe = null) =>
+        Forward(input, attentionMask, probe);
 
     /// <summary>Maps a tensor name found in a checkpoint file to this model's parameter name, or null to
     /// ignore it (buffers old checkpoints carry, a tied head stored anyway).</summary>

@@ -68,15 +68,14 @@ public sealed class VitModel : TransformerModel
     }
 
     /// <summary>
-    /// <paramref name="inputIds"/> holds pixel values here, [B, num_channels, image_size, image_size] float
-    /// (already normalised, as HF's image processor leaves them); the shared signature names text's input.
-    /// There is no padding in an image, so <paramref name="attentionMask"/> must be null. Returns logits [B, labels].
+    /// <paramref name="pixelValues"/>: [B, num_channels, image_size, image_size] float (already normalised, as
+    /// HF's image processor leaves them; HF's pixel_values). There is no padding in an image, so <paramref name="attentionMask"/> must be null. Returns logits [B, labels].
     /// </summary>
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
+    public override Tensor Forward(Tensor pixelValues, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
         if (attentionMask is not null) throw new ArgumentException("ViT takes no attention mask: every patch of an image is real");
         using var scope = NewDisposeScope();
-        var hidden = vit.Forward(inputIds, probe);
+        var hidden = vit.Forward(pixelValues, probe);
         using var cls = hidden.select(1, 0);
         return classifier.forward(cls).MoveToOuterDisposeScope();
     }

@@ -13,10 +13,11 @@ public static class ComparisonReport
     public static void Write(ComparisonResult result, string outDir, string title)
     {
         Directory.CreateDirectory(outDir);
-        var csv = new StringBuilder("init,step,lr,train_loss,val_loss,tokens,elapsed_s\n");
+        // Columns named for what they hold: val_loss and tokens for text, val_error and images for images, …
+        var csv = new StringBuilder($"init,step,lr,train_loss,{result.Validation.Column},{result.Unit},elapsed_s\n");
         foreach (var run in result.Runs)
             foreach (var h in run.History)
-                csv.AppendLine(string.Join(",", run.Init, h.Step, F(h.LearningRate), F(h.TrainLoss), F(h.ValLoss), h.Tokens, F(h.ElapsedSeconds)));
+                csv.AppendLine(string.Join(",", run.Init, h.Step, F(h.LearningRate), F(h.TrainLoss), F(h.Validation), h.Seen, F(h.ElapsedSeconds)));
         AtomicFile.WriteAllText(Path.Combine(outDir, "metrics.csv"), csv.ToString());
         AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), result.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         LossPlot(result, Path.Combine(outDir, "loss.png"), title);
@@ -33,8 +34,8 @@ public static class ComparisonReport
         double Y(double value) => result.PlotAccuracy ? 1 - value : value;
         foreach (var run in result.Runs)
         {
-            var points = run.History.Where(h => h.ValLoss is not null).ToList();
-            var line = plot.Add.ScatterLine(points.Select(p => X(p.Step)).ToArray(), points.Select(p => Y(p.ValLoss!.Value)).ToArray());
+            var points = run.History.Where(h => h.Validation is not null).ToList();
+            var line = plot.Add.ScatterLine(points.Select(p => X(p.Step)).ToArray(), points.Select(p => Y(p.Validation!.Value)).ToArray());
             line.LegendText = $"{run.Init} (lr {run.LearningRate:G2}, wd {run.WeightDecay:G2})";
             line.LineWidth = run.Init == "subclone" ? 3 : 1.5f;
             line.MarkerSize = 4;

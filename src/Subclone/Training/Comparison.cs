@@ -21,23 +21,45 @@ public sealed record ComparisonPlan
         new Dictionary<ChildInit, (double, double)>();
     /// <summary>Calibration windows (of the training sequence length) drawn from the training split.</summary>
     public int CalibrationBatches { get; init; } = 8;
+
+    /// <summary>Refuses a plan that cannot be compared, before any work: the options' own checks, and evaluation
+    /// turned off (a comparison is measured on its validation curves).</summary>
+    public void Validate()
+    {
+        Training.Validate();
+        if (Training.EvalEvery <= 0)
+            throw new UserInputException($"--eval-every must be positive for compare, got {Training.EvalEvery}: the comparison is measured on each child's validation curve");
+        if (Inits.Count == 0) throw new UserInputException("--inits names no init");
+        foreach (var (init, (lr, wd)) in Presets)
+        {
+            string who = init == ChildInit.Random ? "--random" : "--subclone";
+            if (!(lr > 0 && double.IsFinite(lr))) throw new UserInputException($"{who}-lr must be positive, got {lr}");
+            if (!(wd >= 0 && double.IsFinite(wd))) throw new UserInputException($"{who}-wd must not be negative, got {wd}");
+        }
+    }
 }
+
+/// <summary>Runs one compared child's training: <paramref name="train"/> trains it, reporting each metrics row to the
+/// progress it is given; a caller wraps it (e.g. in a progress bar named after <paramref name="init"/>).</summary>
+public delegate TrainingSummary ChildRunner(string init, Func<IProgress<StepMetrics>, TrainingSummary> train);
 
 /// <summary>
 /// The paper's experiment: build the same-shaped child several ways, train each for the same steps on the same
 /// batches (same sampler seed) with its own optimiser preset, evaluate on the same validation windows, and
 /// report how soon each reaches the random child's final loss.
 /// </summary>
-public static class Comparison
+public static partial class Comparison
 {
     /// <summary>
-    /// Runs the comparison for a decoder parent on <paramref name="data"/>: each init's child is built, trained and evaluated,
-    /// its run written under <paramref name="outDir"/>/&lt;init&gt;. <paramref name="runWithProgress"/> wraps each run (e.g. with a progress bar).
+    /// Runs the comparison for a decoder parent on <paramref name="data"/>: each init's child is built, trained on
+    /// next tokens and evaluated, its run written under <paramref name="outDir"/>/&lt;init&gt;.
+    /// <paramref name="runChild"/> wraps each run (e.g. with a progress bar).
     /// </summary>
     public static ComparisonResult Run(ModelSource parent, TokenDataset data, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, Func<string, Func<IProgress<StepMetrics>, TrainingSummary>, TrainingSummary>? runWithProgress = null)
+        Action<string>? status = null, ChildRunner? runChild = null)
     {
         if (!parent.Model.Config.IsDecoder) throw new UserInputException($"compare trains decoders; {parent.Model.Config.ArchitectureName} is not one yet");
+        plan.Validate();
         var childConfig = plan.Target.Apply(parent.Model.Config);
         var opts = plan.Training;
 
@@ -49,24 +71,11 @@ public static class Comparison
             scores = Calibrator.Measure(parent.Model, calibration, string.Join(",", data.Info.Inputs), opts.Seed);
         }
 
-        var runs = new List<ComparisonRun>();
-        foreach (var init in plan.Inits)
-        {
-            string name = ChildInits.Name(init);
-            var (child, _) = Build(parent.Model, childConfig, init, scores, plan);
-            var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : ChildInits.PaperPreset(init);
-            var options = opts with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
-            // The same sampler seed for every init: each child sees exactly the same batches in the same order.
-            var batcher = new TokenBatcher(data, opts.BatchSize, opts.SequenceLength, (ulong)opts.Seed);
-            using var trainer = new Trainer(child, batcher, options, Path.Combine(outDir, name), companionSource: parent.Directory);
-            status?.Invoke($"training {name} (lr {lr:G3}, wd {wd:G3})");
-            if (runWithProgress is not null) runWithProgress(name, p => trainer.Run(p));
-            else trainer.Run();
-            runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. trainer.History]));
-            child.Dispose();
-        }
+        // The same sampler seed for every init: each child sees exactly the same batches in the same order.
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, ChildInits.PaperPreset, "training",
+            (child, _, options) => new LanguageModelTask(child, new TokenBatcher(data, opts.BatchSize, opts.SequenceLength, (ulong)opts.Seed), options));
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}/{childConfig.KvHeads}, ffn {childConfig.Ffn}";
-        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape);
+        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Validation = ValidationMetric.NextTokenLoss };
     }
 
     /// <summary>The child for an init, and the parent residual dims each of its dims stands for.</summary>
@@ -95,8 +104,9 @@ public static class Comparison
     /// held-out sentences.
     /// </summary>
     public static ComparisonResult RunEncoder(ModelSource parent, IReadOnlyList<string> documents, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress = null)
+        Action<string>? status = null, ChildRunner? runChild = null)
     {
+        plan.Validate();
         if (parent.Tokenizer is not Data.Tokenizers.IEncoderTokenizer tokenizer)
             throw new UserInputException($"{parent.Origin} has no encoder tokenizer (vocab.txt)");
         var opts = plan.Training;
@@ -118,10 +128,11 @@ public static class Comparison
             scores = Calibrator.Measure(parent.Model, train.Take(plan.CalibrationBatches).ToList(), "training sentences", opts.Seed);
         }
 
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runWithProgress, ChildInits.PaperPreset, "distilling",
-            (child, dims, options) => new EmbeddingDistiller(child, parent.Model, dims, train, validation, options));
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, ChildInits.PaperPreset, "distilling",
+            (child, dims, options) => new EmbeddingDistillationTask(child, parent.Model, dims, train, validation, options));
+        foreach (var batch in train.Concat(validation)) batch.Dispose();
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
-        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Metric = "1 − cosine to the parent's embedding (held-out sentences)" };
+        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Validation = ValidationMetric.EmbeddingDistance };
     }
 
     /// <summary>
@@ -134,14 +145,14 @@ public static class Comparison
     /// <param name="plan">The child's shape, the inits and the shared training budget.</param>
     /// <param name="outDir">Where each init's trained child is saved.</param>
     /// <param name="status">Receives one-line progress messages.</param>
-    /// <param name="runWithProgress">Wraps each child's run, e.g. in a progress bar.</param>
+    /// <param name="runChild">Wraps each child's run, e.g. in a progress bar.</param>
     /// <param name="validationImages">Images to evaluate on, e.g. the dataset's test set; without them a seeded tenth
     /// of <paramref name="images"/> is held out. Give them when the parent trained on <paramref name="images"/>: a held-out
     /// tenth of its own training data flatters every child that inherits its weights.</param>
     public static ComparisonResult RunImages(ModelSource parent, Data.Images.ImageDataset images, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress = null,
-        Data.Images.ImageDataset? validationImages = null)
+        Action<string>? status = null, ChildRunner? runChild = null, Data.Images.ImageDataset? validationImages = null)
     {
+        plan.Validate();
         var opts = plan.Training;
         var childConfig = plan.Target.Apply(parent.Model.Config);
         using var split = validationImages is null ? Data.Images.ImageSplit.HoldOut(images, opts.Seed) : null;
@@ -152,24 +163,26 @@ public static class Comparison
         {
             status?.Invoke("calibrating the parent on training images");
             var calibration = train.Batches(32, opts.Seed, shuffle: true).Take(plan.CalibrationBatches)
-                .Select(b => new CalibrationBatch(b.Pixels, null, b.Labels)).ToList();
+                .Select(ModelBatch.Of).ToList();
             scores = Calibrator.Measure(parent.Model, calibration, images.Origin, opts.Seed);
+            foreach (var batch in calibration) batch.Dispose();
         }
 
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runWithProgress, ChildInits.PaperVitPreset, "training",
-            (child, _, options) => new ImageTrainer(child, train, validation, options));
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, ChildInits.PaperVitPreset, "training",
+            (child, _, options) => new ImageClassificationTask(child, train, validation, options));
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
         return new ComparisonResult(runs, opts.Steps, parent.Origin, shape)
         {
-            Metric = "validation top-1 error (1 − accuracy)", StepsPerEpoch = train.Count / opts.BatchSize, PlotAccuracy = true,
+            Validation = ValidationMetric.TopOneError, StepsPerEpoch = train.Count / opts.BatchSize, PlotAccuracy = true,
         };
     }
 
-    /// <summary>Builds each init's child, trains it with its preset (or the plan's override), saves it under
-    /// <paramref name="outDir"/>/init and collects its curve.</summary>
+    /// <summary>Builds each init's child, trains it through <see cref="TrainingLoop"/> on the task
+    /// <paramref name="task"/> makes, with its preset (or the plan's override), its run saved under
+    /// <paramref name="outDir"/>/init, and collects its curve.</summary>
     static List<ComparisonRun> TrainEach(ModelSource parent, ModelConfig childConfig, ImportanceScores? scores, ComparisonPlan plan, string outDir,
-        Action<string>? status, Func<string, Action<IProgress<StepMetrics>>, int>? runWithProgress,
-        Func<ChildInit, (double, double)> paperPreset, string verb, Func<TransformerModel, int[], TrainingOptions, IChildTrainer> start)
+        Action<string>? status, ChildRunner? runChild, Func<ChildInit, (double, double)> paperPreset, string verb,
+        Func<TransformerModel, int[], TrainingOptions, ITrainingTask> task)
     {
         var runs = new List<ComparisonRun>();
         foreach (var init in plan.Inits)
@@ -177,12 +190,14 @@ public static class Comparison
             string name = ChildInits.Name(init);
             var (child, dims) = Build(parent.Model, childConfig, init, scores, plan);
             var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : paperPreset(init);
-            using var trainer = start(child, dims, plan.Training with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 });
-            status?.Invoke($"{verb} {name} (lr {lr:G3}, wd {wd:G3})");
-            if (runWithProgress is not null) runWithProgress(name, p => trainer.Run(p));
-            else trainer.Run();
-            HfCheckpoint.Save(child, Path.Combine(outDir, name), TorchSharp.torch.ScalarType.Float32, parent.Directory, overwrite: true);
-            runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. trainer.History]));
+            var options = plan.Training with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
+            using (var loop = new TrainingLoop(task(child, dims, options), Path.Combine(outDir, name), companionSource: parent.Directory))
+            {
+                status?.Invoke($"{verb} {name} (lr {lr:G3}, wd {wd:G3})");
+                if (runChild is not null) runChild(name, p => loop.Run(p));
+                else loop.Run();
+                runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. loop.History]));
+            }
             child.Dispose();
         }
         return runs;

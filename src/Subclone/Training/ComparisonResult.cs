@@ -5,13 +5,13 @@ namespace Subclone.Training;
 /// <summary>One init's run in a comparison: its evaluation curve and the headline numbers.</summary>
 public sealed record ComparisonRun(string Init, long Parameters, double LearningRate, double WeightDecay, List<StepMetrics> History)
 {
-    /// <summary>Validation loss at the first evaluation (step 0: the child as initialised).</summary>
-    public double InitialLoss => History.First(h => h.ValLoss is not null).ValLoss!.Value;
-    /// <summary>Validation loss at the last evaluation.</summary>
-    public double FinalLoss => History.Last(h => h.ValLoss is not null).ValLoss!.Value;
+    /// <summary>The validation metric at the first evaluation (step 0: the child as initialised).</summary>
+    public double InitialLoss => History.First(h => h.Validation is not null).Validation!.Value;
+    /// <summary>The validation metric at the last evaluation.</summary>
+    public double FinalLoss => History.Last(h => h.Validation is not null).Validation!.Value;
 
-    /// <summary>The first evaluated step whose validation loss is at or below <paramref name="target"/>, or null.</summary>
-    public int? FirstStepReaching(double target) => History.FirstOrDefault(h => h.ValLoss is double v && v <= target)?.Step;
+    /// <summary>The first evaluated step whose validation metric is at or below <paramref name="target"/>, or null.</summary>
+    public int? FirstStepReaching(double target) => History.FirstOrDefault(h => h.Validation is double v && v <= target)?.Step;
 }
 
 /// <summary>
@@ -20,8 +20,15 @@ public sealed record ComparisonRun(string Init, long Parameters, double Learning
 /// </summary>
 public sealed record ComparisonResult(List<ComparisonRun> Runs, int Steps, string Parent, string ChildShape)
 {
-    /// <summary>What the validation "loss" is: next-token loss for decoders, 1 − cosine for distilled encoders.</summary>
-    public string Metric { get; init; } = "validation loss (nats/token)";
+    /// <summary>What the curves measure: next-token loss for decoders, 1 − cosine for distilled encoders, top-1
+    /// error for image classifiers.</summary>
+    public ValidationMetric Validation { get; init; } = ValidationMetric.NextTokenLoss;
+
+    /// <summary>What the curves measure, in words (summary.json's "metric").</summary>
+    public string Metric => Validation.Description;
+
+    /// <summary>What the runs' counts are of (tokens, images, sentences).</summary>
+    public string Unit => Runs.SelectMany(r => r.History).FirstOrDefault()?.Unit ?? "tokens";
 
     /// <summary>Image runs: optimizer steps per pass over the training images, so curves and results read in epochs
     /// as the paper's do; null for text, which is sampled rather than passed over.</summary>

@@ -1,4 +1,4 @@
-using Subclone.Cloning;
+using Subclone.Data;
 using Subclone.Models;
 using static TorchSharp.torch;
 
@@ -8,7 +8,7 @@ namespace Subclone.Training;
 public static class Evaluation
 {
     /// <summary>Mean next-token cross-entropy over every position of every window.</summary>
-    public static double LanguageModelLoss(TransformerModel model, IEnumerable<CalibrationBatch> batches)
+    public static double LanguageModelLoss(TransformerModel model, IEnumerable<ModelBatch> batches)
     {
         model.eval();
         double total = 0;
@@ -17,7 +17,7 @@ public static class Evaluation
         foreach (var batch in batches)
         {
             using var scope = NewDisposeScope();
-            var ids = batch.InputIds;
+            var ids = batch.Input;
             long t = ids.shape[1];
             var logits = model.Forward(ids[.., ..(int)(t - 1)]);
             var targets = ids[.., 1..];
@@ -29,14 +29,14 @@ public static class Evaluation
     }
 
     /// <summary>Mean-pooled, L2-normalised sentence embeddings [B, D] (sentence-transformers' pooling).</summary>
-    public static Tensor SentenceEmbeddings(TransformerModel encoder, CalibrationBatch batch) => SentenceEmbeddingsWithGrad(encoder, batch);
+    public static Tensor SentenceEmbeddings(TransformerModel encoder, ModelBatch batch) => SentenceEmbeddingsWithGrad(encoder, batch);
 
     /// <summary>The same pooling, keeping the autograd graph (for distillation).</summary>
-    public static Tensor SentenceEmbeddingsWithGrad(TransformerModel encoder, CalibrationBatch batch)
+    public static Tensor SentenceEmbeddingsWithGrad(TransformerModel encoder, ModelBatch batch)
     {
         using var scope = NewDisposeScope();
-        var hidden = encoder.Forward(batch.InputIds, batch.AttentionMask);
-        var mask = (batch.AttentionMask ?? ones_like(batch.InputIds)).to_type(ScalarType.Float32).unsqueeze(-1);
+        var hidden = encoder.Forward(batch.Input, batch.AttentionMask);
+        var mask = (batch.AttentionMask ?? ones_like(batch.Input)).to_type(ScalarType.Float32).unsqueeze(-1);
         var pooled = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9);
         return nn.functional.normalize(pooled, p: 2, dim: 1).MoveToOuterDisposeScope();
     }
@@ -44,7 +44,7 @@ public static class Evaluation
     /// <summary>Mean cosine similarity between a child's and its parent's sentence embeddings. The child's
     /// embedding is narrower, so it is compared through the parent dims it kept (<paramref name="keptDims"/>)
     /// when given, and otherwise must have the parent's width.</summary>
-    public static double EmbeddingCosine(TransformerModel child, TransformerModel parent, IEnumerable<CalibrationBatch> batches, int[]? keptDims)
+    public static double EmbeddingCosine(TransformerModel child, TransformerModel parent, IEnumerable<ModelBatch> batches, int[]? keptDims)
     {
         child.eval();
         parent.eval();
@@ -65,7 +65,7 @@ public static class Evaluation
     }
 
     /// <summary>Top-1 accuracy of a classifier on labelled batches.</summary>
-    public static double Accuracy(TransformerModel classifier, IEnumerable<CalibrationBatch> batches)
+    public static double Accuracy(TransformerModel classifier, IEnumerable<ModelBatch> batches)
     {
         classifier.eval();
         long correct = 0, total = 0;
@@ -74,7 +74,7 @@ public static class Evaluation
         {
             using var scope = NewDisposeScope();
             var labels = batch.Labels ?? throw new ArgumentException("accuracy needs labelled batches");
-            var predicted = classifier.Forward(batch.InputIds).argmax(-1);
+            var predicted = classifier.Forward(batch.Input).argmax(-1);
             correct += predicted.eq(labels).sum().item<long>();
             total += labels.numel();
         }

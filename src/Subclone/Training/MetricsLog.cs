@@ -21,7 +21,7 @@ public sealed class MetricsLog(string directory)
     {
         Directory.CreateDirectory(directory);
         File.AppendAllText(JsonlPath, row.ToJson().ToJsonString() + "\n");
-        if (!File.Exists(CsvPath)) File.WriteAllText(CsvPath, string.Join(",", StepMetrics.Columns) + "\n");
+        if (!File.Exists(CsvPath)) File.WriteAllText(CsvPath, string.Join(",", row.Columns) + "\n");
         File.AppendAllText(CsvPath, row.ToCsv() + "\n");
     }
 

@@ -21,14 +21,18 @@ public sealed record TrainingState
     public int Step { get; init; }
     /// <summary>The batch sampler's generator state: the data position of random sampling.</summary>
     public ulong SamplerState { get; init; }
-    /// <summary>Tokens trained on so far.</summary>
-    public long TokensSeen { get; init; }
+    /// <summary>How many <see cref="Unit"/> the run has trained on so far.</summary>
+    public long Seen { get; init; }
+    /// <summary>What <see cref="Seen"/> counts: "tokens" (text), "images", "sentences" (embedding distillation).</summary>
+    public string Unit { get; init; } = "tokens";
+    /// <summary>What <see cref="InitialValidation"/> and <see cref="LastValidation"/> measure.</summary>
+    public ValidationMetric Metric { get; init; } = ValidationMetric.NextTokenLoss;
     /// <summary>Training time across sessions, for the metrics' elapsed_s (never used to decide anything).</summary>
     public double ElapsedSeconds { get; init; }
-    /// <summary>Validation loss before the first step.</summary>
-    public double? InitialValLoss { get; init; }
-    /// <summary>Validation loss at the latest evaluation.</summary>
-    public double? LastValLoss { get; init; }
+    /// <summary>The validation metric before the first step.</summary>
+    public double? InitialValidation { get; init; }
+    /// <summary>The validation metric at the latest evaluation.</summary>
+    public double? LastValidation { get; init; }
     /// <summary>Training loss of the latest step.</summary>
     public double? LastTrainLoss { get; init; }
     /// <summary>The token cache's inputs and content hash: a resumed run must read the same tokens.</summary>
@@ -49,11 +53,15 @@ public sealed record TrainingState
     {
         ["format"] = CurrentFormat,
         ["step"] = Step,
+        ["unit"] = Unit,
+        ["metric"] = Metric.Column,
         ["sampler_state"] = SamplerState.ToString(),
-        ["tokens_seen"] = TokensSeen,
+        // Keys named by what they hold (tokens_seen / images_seen, initial_val_loss / initial_val_error, …); a
+        // text run's keys are those of runs written before the metric was named, so those still resume.
+        [$"{Unit}_seen"] = Seen,
         ["elapsed_s"] = ElapsedSeconds,
-        ["initial_val_loss"] = InitialValLoss,
-        ["last_val_loss"] = LastValLoss,
+        [$"initial_{Metric.Column}"] = InitialValidation,
+        [$"last_{Metric.Column}"] = LastValidation,
         ["last_train_loss"] = LastTrainLoss,
         ["options"] = Options.ToJson(),
         ["data"] = new JsonObject
@@ -86,15 +94,21 @@ public sealed record TrainingState
         double? Optional(string name) => json[name] is null ? null : Get<double>(json[name], name);
         if (Get<int>(json["format"], "format") != CurrentFormat) throw new InvalidDataException($"{path}: format {json["format"]} is not {CurrentFormat}");
         var data = json["data"] as JsonObject ?? throw new InvalidDataException($"{path}: field 'data' is missing");
+        string unit = json["unit"] is null ? "tokens" : Get<string>(json["unit"], "unit");
+        if (unit is not ("tokens" or "images" or "sentences")) throw new InvalidDataException($"{path}: unknown unit '{unit}'");
+        string column = json["metric"] is null ? ValidationMetric.NextTokenLoss.Column : Get<string>(json["metric"], "metric");
+        var metric = ValidationMetric.Find(column) ?? throw new InvalidDataException($"{path}: unknown metric '{column}'");
         return new TrainingState
         {
             Options = TrainingOptions.FromJson(json["options"] as JsonObject ?? throw new InvalidDataException($"{path}: field 'options' is missing"), path),
             Step = Get<int>(json["step"], "step"),
             SamplerState = ulong.TryParse(Get<string>(json["sampler_state"], "sampler_state"), out ulong s) ? s : throw new InvalidDataException($"{path}: sampler_state is not a 64-bit number"),
-            TokensSeen = Get<long>(json["tokens_seen"], "tokens_seen"),
+            Unit = unit,
+            Metric = metric,
+            Seen = Get<long>(json[$"{unit}_seen"], $"{unit}_seen"),
             ElapsedSeconds = Get<double>(json["elapsed_s"], "elapsed_s"),
-            InitialValLoss = Optional("initial_val_loss"),
-            LastValLoss = Optional("last_val_loss"),
+            InitialValidation = Optional($"initial_{metric.Column}"),
+            LastValidation = Optional($"last_{metric.Column}"),
             LastTrainLoss = Optional("last_train_loss"),
             DataInputs = (data["inputs"] as JsonArray ?? []).Select(n => Get<string>(n, "data.inputs")).ToList(),
             DataSha256 = (string?)data["content_sha256"],

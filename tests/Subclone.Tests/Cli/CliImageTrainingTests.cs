@@ -52,8 +52,13 @@ public class CliImageTrainingTests
         foreach (var file in new[] { "config.json", "model.safetensors", "trainer_state.json", "optimizer.bin", "metrics.csv" })
             Assert.True(File.Exists(Path.Combine(dir["run"], file)), file);
 
-        var lastRow = File.ReadAllLines(Path.Combine(dir["run"], "metrics.csv"))[^1].Split(',');
-        Assert.Equal((final.ToString("R", System.Globalization.CultureInfo.InvariantCulture), ""), (lastRow[3], lastRow[4]));  // val_loss is the error; no perplexity
+        // The metric is named for what it is: top-1 error and accuracy, images counted as images (no val_loss, no perplexity).
+        var csv = File.ReadAllLines(Path.Combine(dir["run"], "metrics.csv"));
+        Assert.Equal("step,lr,train_loss,val_error,val_accuracy,grad_norm,images,images_per_s,elapsed_s", csv[0]);
+        var lastRow = csv[^1].Split(',');
+        Assert.Equal(final.ToString("R", System.Globalization.CultureInfo.InvariantCulture), lastRow[3]);
+        Assert.Equal(1 - final, double.Parse(lastRow[4], System.Globalization.CultureInfo.InvariantCulture), 12);
+        Assert.Equal("640", lastRow[6]);
 
         // eval on the run directory scores the same held-out tenth the run validated on.
         var evaluated = CliRunner.Run("eval", dir["run"], "--json");

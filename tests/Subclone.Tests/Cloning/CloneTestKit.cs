@@ -1,3 +1,4 @@
+using Subclone.Data;
 using Subclone.Checkpoints;
 using Subclone.Cloning;
 using Subclone.Models;
@@ -11,11 +12,11 @@ internal static class CloneTestKit
     public static TransformerModel Fixture(string name) => HfCheckpoint.Load(SharedData.Fixture(name)).Model;
 
     /// <summary>Seeded random token windows, [batch, seq] each.</summary>
-    public static List<CalibrationBatch> RandomBatches(ModelConfig config, int batches = 2, int batch = 4, int seq = 16, long seed = 1)
+    public static List<ModelBatch> RandomBatches(ModelConfig config, int batches = 2, int batch = 4, int seq = 16, long seed = 1)
     {
         var generator = new Generator((ulong)seed);
         return Enumerable.Range(0, batches)
-            .Select(_ => new CalibrationBatch(randint(0, config.Vocab, [batch, seq], generator: generator)))
+            .Select(_ => new ModelBatch(randint(0, config.Vocab, [batch, seq], generator: generator)))
             .ToList();
     }
 

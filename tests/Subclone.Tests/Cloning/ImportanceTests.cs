@@ -1,3 +1,4 @@
+using Subclone.Data;
 using Subclone.Cloning;
 using Subclone.Models;
 using Subclone.Tests.Support;
@@ -74,8 +75,8 @@ public class ImportanceTests
         var ids = randint(0, 320, [1, 8], generator: new Generator(3));
         var padded = cat([ids, full([1, 4], 5L)], 1);
         var mask = cat([ones([1, 8], ScalarType.Int64), zeros([1, 4], ScalarType.Int64)], 1);
-        var plain = Calibrator.Measure(model, [new CalibrationBatch(ids)], "ids", 0);
-        var masked = Calibrator.Measure(model, [new CalibrationBatch(padded, mask)], "ids", 0);
+        var plain = Calibrator.Measure(model, [new ModelBatch(ids)], "ids", 0);
+        var masked = Calibrator.Measure(model, [new ModelBatch(padded, mask)], "ids", 0);
         // Causal decoders: the first 8 positions see only real tokens, so their statistics agree.
         Assert.Equal(8, masked.CalibrationTokens);
         for (int l = 0; l < 3; l++)

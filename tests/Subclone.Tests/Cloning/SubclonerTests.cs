@@ -1,3 +1,4 @@
+using Subclone.Data;
 using Subclone.Checkpoints;
 using Subclone.Cloning;
 using Subclone.Models;
@@ -145,7 +146,7 @@ public class SubclonerTests
         }
 
         var bert = MiniLmModel.Load();
-        var batches = new List<CalibrationBatch> { new(randint(1000, 30000, [4, 12], generator: new Generator(2))) };
+        var batches = new List<ModelBatch> { new(randint(1000, 30000, [4, 12], generator: new Generator(2))) };
         var bertChild = Subcloner.Clone(bert, CloneTarget.FromRatio(bert.Config, 0.5, layers: 3), Calibrator.Measure(bert, batches, "ids", 0), new CloneOptions()).Child;
         HfCheckpoint.Save(bertChild, dir["bert"], ScalarType.Float32);
         var bertLoaded = HfCheckpoint.Load(dir["bert"]).Model;

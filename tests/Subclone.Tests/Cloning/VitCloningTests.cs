@@ -1,3 +1,4 @@
+using Subclone.Data;
 using Subclone.Checkpoints;
 using Subclone.Cloning;
 using Subclone.Models;
@@ -10,11 +11,11 @@ namespace Subclone.Tests.Cloning;
 /// <summary>ViT through the shared importance → plan → slice path.</summary>
 public class VitCloningTests
 {
-    static List<CalibrationBatch> RandomImages(ModelConfig c, int batches, int batch, ulong seed)
+    static List<ModelBatch> RandomImages(ModelConfig c, int batches, int batch, ulong seed)
     {
         var generator = new Generator(seed);
         return Enumerable.Range(0, batches)
-            .Select(_ => new CalibrationBatch(randn([batch, c.Channels, c.ImageSize, c.ImageSize], generator: generator)))
+            .Select(_ => new ModelBatch(randn([batch, c.Channels, c.ImageSize, c.ImageSize], generator: generator)))
             .ToList();
     }
 

@@ -1,3 +1,4 @@
+using Subclone.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
@@ -33,7 +34,7 @@ public class StreamingClonerTests
     }
 
     /// <summary>Random windows; for BERT, with padding at the end of some sentences so the mask matters.</summary>
-    static List<CalibrationBatch> Batches(ModelConfig config)
+    static List<ModelBatch> Batches(ModelConfig config)
     {
         var batches = CloneTestKit.RandomBatches(config, batches: 3, batch: 4, seq: 12, seed: 5);
         if (config.IsDecoder) return batches;
@@ -42,7 +43,7 @@ public class StreamingClonerTests
             var mask = ones(4, 12, dtype: ScalarType.Int64);
             mask[1, TensorIndex.Slice(8 - i)] = 0;
             mask[3, TensorIndex.Slice(3)] = 0;
-            return new CalibrationBatch(b.InputIds * mask, mask);
+            return new ModelBatch(b.Input * mask, mask);
         }).ToList();
     }
 

@@ -15,7 +15,7 @@ public class DistillationTests
         double total = 0;
         foreach (var batch in batcher.ValidationSet(2))
         {
-            var ids = batch.InputIds;
+            var ids = batch.Input;
             var s = nn.functional.log_softmax(student.Forward(ids), -1);
             var t = nn.functional.log_softmax(teacher.Forward(ids), -1);
             total += (t.exp() * (t - s)).sum(-1).mean().item<float>();
@@ -35,7 +35,7 @@ public class DistillationTests
         TransformerModel Train(TransformerModel? withTeacher)
         {
             var student = TrainingTestKit.Gpt2(seed: 1);
-            using var trainer = new Trainer(student, new TokenBatcher(data, 4, 32, 7), options with { DistillWeight = 5 }) { Teacher = withTeacher };
+            using var trainer = new TrainingLoop(new LanguageModelTask(student, new TokenBatcher(data, 4, 32, 7), options with { DistillWeight = 5 }) { Teacher = withTeacher });
             trainer.Run();
             return student;
         }

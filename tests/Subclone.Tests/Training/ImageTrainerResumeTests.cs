@@ -23,10 +23,10 @@ public class ImageTrainerResumeTests
         var augmentation = new ImageAugmentation(CropPadding: 1, HorizontalFlip: true);  // its draws must be replayed too
 
         var unbroken = TinyModels.Vit();
-        using (var trainer = new ImageTrainer(unbroken, train, validation, options, augmentation, dir["a"]))
+        using (var trainer = new TrainingLoop(new ImageClassificationTask(unbroken, train, validation, options, augmentation), dir["a"]))
             trainer.Run();
 
-        using (var first = new ImageTrainer(TinyModels.Vit(), train, validation, options, augmentation, dir["b"]))
+        using (var first = new TrainingLoop(new ImageClassificationTask(TinyModels.Vit(), train, validation, options, augmentation), dir["b"]))
         {
             var summary = first.Run(stopAfterStep: 7);
             Assert.Equal((7, true), (summary.Step, summary.Stopped));
@@ -34,7 +34,7 @@ public class ImageTrainerResumeTests
         var checkpoint = TrainingCheckpoint.Load(dir["b"]);
         Assert.Equal(7, checkpoint.State.Step);
         Assert.Equal(augmentation, checkpoint.State.Augmentation);
-        using (var resumed = new ImageTrainer(checkpoint.Model, train, validation, checkpoint.State.Options, checkpoint.State.Augmentation, dir["b"], checkpoint))
+        using (var resumed = new TrainingLoop(new ImageClassificationTask(checkpoint.Model, train, validation, checkpoint.State.Options, checkpoint.State.Augmentation), dir["b"], checkpoint))
         {
             var summary = resumed.Run();
             Assert.Equal((12, 5), (summary.Step, summary.StepsThisRun));
@@ -52,11 +52,11 @@ public class ImageTrainerResumeTests
         using var validation = RandomImages(8);
         var model = TinyModels.Vit();
         var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
-        using var trainer = new ImageTrainer(model, train, validation, new TrainingOptions { Steps = 3, BatchSize = 8, SequenceLength = 1, EvalEvery = 0 });
+        using var trainer = new TrainingLoop(new ImageClassificationTask(model, train, validation, new TrainingOptions { Steps = 3, BatchSize = 8, SequenceLength = 1, EvalEvery = 0 }));
 
         var summary = trainer.Run();
 
-        Assert.Equal(24, summary.Tokens);
+        Assert.Equal(24, summary.Seen);
         Assert.Contains(model.state_dict(), kv => !ModelAssert.BitEqual(before[kv.Key], kv.Value));
     }
 

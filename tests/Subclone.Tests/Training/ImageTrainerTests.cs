@@ -22,11 +22,11 @@ public class ImageTrainerTests
         using var train = images.Subset(Enumerable.Range(0, 9000).ToList());
         using var validation = images.Subset(Enumerable.Range(9000, 1000).ToList());
         var options = new TrainingOptions { Steps = 150, BatchSize = 64, SequenceLength = 1, LearningRate = 3e-3, WeightDecay = 0.05, WarmupSteps = 15, EvalEvery = 75, Seed = 1 };
-        using var trainer = new ImageTrainer(model, train, validation, options);
+        using var trainer = new TrainingLoop(new ImageClassificationTask(model, train, validation, options));
 
         trainer.Run();
 
-        var errors = trainer.History.Where(h => h.ValLoss is not null).Select(h => h.ValLoss!.Value).ToList();
+        var errors = trainer.History.Where(h => h.Validation is not null).Select(h => h.Validation!.Value).ToList();
         Assert.InRange(errors[0], 0.7, 1.0);          // about 90% wrong before training
         Assert.True(errors[^1] < 0.5, $"top-1 error after 150 steps: {errors[^1]:P1}");
     }

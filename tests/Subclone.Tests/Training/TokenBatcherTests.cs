@@ -59,13 +59,13 @@ public class TokenBatcherTests
         var twice = batcher.ValidationSet(3);
 
         Assert.Equal(3, once.Count);
-        Assert.All(once, b => Assert.Equal([2L, 9], b.InputIds.shape));
-        Assert.Equal(once.SelectMany(b => Values(b.InputIds)), twice.SelectMany(b => Values(b.InputIds)));
+        Assert.All(once, b => Assert.Equal([2L, 9], b.Input.shape));
+        Assert.Equal(once.SelectMany(b => Values(b.Input)), twice.SelectMany(b => Values(b.Input)));
         var validation = new long[data.Validation.Count];
         data.Read(data.Validation.Start, validation);
         // First window starts the split, last window ends it.
-        Assert.Equal(validation[..9], Values(once[0].InputIds[0]));
-        Assert.Equal(validation[^9..], Values(once[^1].InputIds[1]));
+        Assert.Equal(validation[..9], Values(once[0].Input[0]));
+        Assert.Equal(validation[^9..], Values(once[^1].Input[1]));
     }
 
     [Fact]

@@ -19,17 +19,17 @@ public class TrainerTests(ITestOutputHelper output)
             Steps = 60, BatchSize = 16, SequenceLength = 64, LearningRate = 3e-3, WarmupSteps = 6,
             EvalEvery = 20, EvalBatches = 4, Seed = 1,
         };
-        using var trainer = new Trainer(TrainingTestKit.Gpt2(seed: 1), new TokenBatcher(data, 16, 64, 1), options);
+        using var trainer = new TrainingLoop(new LanguageModelTask(TrainingTestKit.Gpt2(seed: 1), new TokenBatcher(data, 16, 64, 1), options));
 
         var watch = Stopwatch.StartNew();
         var summary = trainer.Run();
-        output.WriteLine($"{summary.StepsPerSecond:F1} steps/s, {summary.TokensPerSecond:F0} tokens/s; val loss {summary.InitialValLoss:F3} -> {summary.ValLoss:F3}");
+        output.WriteLine($"{summary.StepsPerSecond:F1} steps/s, {summary.SeenPerSecond:F0} tokens/s; val loss {summary.InitialValidation:F3} -> {summary.Validation:F3}");
 
         Assert.Equal(60, summary.Step);
         // ln(257) ≈ 5.55 at random init; byte bigram statistics alone are worth well over a nat.
-        Assert.InRange(summary.InitialValLoss!.Value, 5.0, 6.0);
-        Assert.True(summary.ValLoss < summary.InitialValLoss - 2.0, $"validation loss {summary.InitialValLoss} -> {summary.ValLoss}");
-        Assert.Equal([0, 20, 40, 60], trainer.History.Where(r => r.ValLoss is not null).Select(r => r.Step));
+        Assert.InRange(summary.InitialValidation!.Value, 5.0, 6.0);
+        Assert.True(summary.Validation < summary.InitialValidation - 2.0, $"validation loss {summary.InitialValidation} -> {summary.Validation}");
+        Assert.Equal([0, 20, 40, 60], trainer.History.Where(r => r.Validation is not null).Select(r => r.Step));
         var trainLosses = trainer.History.Where(r => r.TrainLoss is not null).Select(r => r.TrainLoss!.Value).ToList();
         Assert.True(trainLosses.TakeLast(10).Average() < trainLosses.Take(10).Average() - 1.5);
         Assert.All(trainer.History.Skip(1), r => Assert.True(r.GradNorm > 0));
@@ -52,13 +52,13 @@ public class TrainerTests(ITestOutputHelper output)
 
         var straightModel = TrainingTestKit.Gpt2(seed: 5);
         List<StepMetrics> straight;
-        using (var trainer = new Trainer(straightModel, Batcher(), options, dir["straight"]))
+        using (var trainer = new TrainingLoop(new LanguageModelTask(straightModel, Batcher(), options), dir["straight"]))
         {
             trainer.Run();
             straight = trainer.History;
         }
 
-        using (var first = new Trainer(TrainingTestKit.Gpt2(seed: 5), Batcher(), options, dir["resumed"]))
+        using (var first = new TrainingLoop(new LanguageModelTask(TrainingTestKit.Gpt2(seed: 5), Batcher(), options), dir["resumed"]))
         {
             var summary = first.Run(stopAfterStep: 10);
             Assert.True(summary.Stopped);
@@ -67,7 +67,7 @@ public class TrainerTests(ITestOutputHelper output)
         var checkpoint = TrainingCheckpoint.Load(dir["resumed"]);
         Assert.Equal(10, checkpoint.State.Step);
         List<StepMetrics> resumed;
-        using (var second = new Trainer(checkpoint.Model, Batcher(), options, dir["resumed"], resume: checkpoint))
+        using (var second = new TrainingLoop(new LanguageModelTask(checkpoint.Model, Batcher(), options), dir["resumed"], resume: checkpoint))
         {
             var summary = second.Run();
             Assert.False(summary.Stopped);
@@ -80,7 +80,7 @@ public class TrainerTests(ITestOutputHelper output)
             var reference = straight.Single(r => r.Step == row.Step);
             // Bitwise: the same weights, optimizer moments, learning rate and windows give the same float32 loss.
             Assert.Equal(reference.TrainLoss, row.TrainLoss);
-            Assert.Equal(reference.ValLoss, row.ValLoss);
+            Assert.Equal(reference.Validation, row.Validation);
             Assert.Equal(reference.GradNorm, row.GradNorm);
             Assert.Equal(reference.LearningRate, row.LearningRate);
         }
@@ -101,7 +101,7 @@ public class TrainerTests(ITestOutputHelper output)
         var tokenizer = TrainingTestKit.ByteTokenizer(dir);
         using var data = TokenCache.Open([TrainingTestKit.WriteStories(dir["stories.txt"], 100)], tokenizer, dir["cache"]);
         var options = ResumeOptions with { Steps = 6, SaveEvery = 0, EvalEvery = 3 };
-        using (var trainer = new Trainer(TrainingTestKit.Gpt2(seed: 1), new TokenBatcher(data, 4, 32, 42), options, dir["run"],
+        using (var trainer = new TrainingLoop(new LanguageModelTask(TrainingTestKit.Gpt2(seed: 1), new TokenBatcher(data, 4, 32, 42), options), dir["run"],
             companionSource: dir["tokenizer"]))
             trainer.Run();
 
@@ -109,7 +109,7 @@ public class TrainerTests(ITestOutputHelper output)
             Directory.GetFiles(dir["run"]).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         var state = TrainingState.Read(dir["run/trainer_state.json"]);
         Assert.Equal(6, state.Step);
-        Assert.Equal(6 * options.TokensPerStep, state.TokensSeen);
+        Assert.Equal(6 * options.TokensPerStep, state.Seen);
         Assert.Equal(options, state.Options with { MinLearningRate = null });
         Assert.NotEqual((ulong)42, state.SamplerState);
         Assert.Equal("step,lr,train_loss,val_loss,val_ppl,grad_norm,tokens,tokens_per_s,elapsed_s", File.ReadLines(dir["run/metrics.csv"]).First());
@@ -130,7 +130,7 @@ public class TrainerTests(ITestOutputHelper output)
         }, "bert"));
         var options = new TrainingOptions { Steps = 2, BatchSize = 2, SequenceLength = 8 };
 
-        var e = Assert.Throws<UserInputException>(() => new Trainer(bert, new TokenBatcher(data, 2, 8, 1), options));
+        var e = Assert.Throws<UserInputException>(() => new TrainingLoop(new LanguageModelTask(bert, new TokenBatcher(data, 2, 8, 1), options)));
         Assert.Contains("only decoders", e.Message);
     }
 
@@ -140,7 +140,7 @@ public class TrainerTests(ITestOutputHelper output)
         using var dir = new TempDir();
         using var data = TokenCache.Open([TrainingTestKit.WriteStories(dir["s.txt"], 100)], TrainingTestKit.ByteTokenizer(dir), dir["cache"]);
         var options = ResumeOptions with { Steps = 30, EvalEvery = 0, SaveEvery = 0 };
-        using var trainer = new Trainer(TrainingTestKit.Gpt2(seed: 1), new TokenBatcher(data, 4, 32, 1), options);
+        using var trainer = new TrainingLoop(new LanguageModelTask(TrainingTestKit.Gpt2(seed: 1), new TokenBatcher(data, 4, 32, 1), options));
 
         trainer.Run(stopAfterStep: 5);
         long after5 = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -58,7 +58,7 @@ public class WeightDecayGroupsTests
         Subclone.Models.TransformerModel Train(double wd)
         {
             var model = TrainingTestKit.Gpt2(seed: 3);
-            using var trainer = new Trainer(model, new TokenBatcher(data, 2, 16, 1), options with { WeightDecay = wd });
+            using var trainer = new TrainingLoop(new LanguageModelTask(model, new TokenBatcher(data, 2, 16, 1), options with { WeightDecay = wd }));
             trainer.Run();
             return model;
         }

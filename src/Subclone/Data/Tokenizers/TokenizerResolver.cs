@@ -1,7 +1,7 @@
-using Subclone.Data.Tokenizers;
+
 using Subclone.Models;
 
-namespace Subclone.Cli.Commands;
+namespace Subclone.Data.Tokenizers;
 
 /// <summary>Finds the tokenizer train and eval read text with: named by --tokenizer, or the model's own.</summary>
 public static class TokenizerResolver

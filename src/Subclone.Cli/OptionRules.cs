@@ -163,6 +163,14 @@ public static class OptionRules
         return t < 2 || t > MaxCount ? $"T must be between 2 (an input and its next token) and {MaxCount}" : null;
     }
 
+    /// <summary>N and T of a --calib-random-ids value the rule accepted.</summary>
+    public static (int N, int T) RandomIds(string text)
+    {
+        if (RandomIdShape(text) is string problem) throw new UserInputException($"--calib-random-ids {text}: {problem}");
+        var parts = text.Split('x', '×', 'X');
+        return (int.Parse(parts[0], CultureInfo.InvariantCulture), int.Parse(parts[1], CultureInfo.InvariantCulture));
+    }
+
     static string? ByteSizeRule(string text)
     {
         try { ByteSize.Parse(text, "--shard-size"); return null; }

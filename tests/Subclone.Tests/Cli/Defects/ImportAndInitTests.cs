@@ -61,7 +61,8 @@ public class ImportAndInitTests
     public void Item8_a_ViT_asked_to_stream_is_refused_not_a_crash()
     {
         using var dir = new TempDir();
-        Refusal.Assert(["clone", SharedData.Fixture("vit-tiny"), "--out", dir["child"], "--streaming", "--ratio", "0.5", "--select", "first"],
+        // Importance selection calibrates block by block, which ViT has no pass for.
+        Refusal.Assert(["clone", SharedData.Fixture("vit-tiny"), "--out", dir["child"], "--streaming", "--ratio", "0.5"],
             "ViTForImageClassification", "stream");
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }

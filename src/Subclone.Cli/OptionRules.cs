@@ -44,10 +44,11 @@ public static class OptionRules
         ["--steps"] = Count(1, int.MaxValue), ["--batch"] = Count(1, 65536), ["--seq"] = Count(1, MaxCount),
         ["--eval-every"] = Count(0, int.MaxValue), ["--eval-batches"] = Count(1, MaxCount), ["--save-every"] = Count(0, int.MaxValue),
         ["--warmup"] = Count(0, int.MaxValue), ["--grad-accum"] = Count(1, 65536), ["--crop-padding"] = Count(0, 4096),
-        ["--lr"] = Real(0, exclusiveMin: true), ["--min-lr"] = Real(0), ["--wd"] = Real(0), ["--clip"] = Real(0),
-        ["--distill-temperature"] = Real(0, exclusiveMin: true), ["--distill-weight"] = Real(0),
-        ["--subclone-lr"] = Real(0, exclusiveMin: true), ["--random-lr"] = Real(0, exclusiveMin: true),
-        ["--subclone-wd"] = Real(0), ["--random-wd"] = Real(0),
+        // AdamW's rates and decays: above 10 a run only diverges (and a float32 optimizer cannot even hold 1e308).
+        ["--lr"] = Real(0, exclusiveMin: true, max: 10), ["--min-lr"] = Real(0, max: 10), ["--wd"] = Real(0, max: 10), ["--clip"] = Real(0),
+        ["--distill-temperature"] = Real(0, exclusiveMin: true, max: 1000), ["--distill-weight"] = Real(0, max: 1000),
+        ["--subclone-lr"] = Real(0, exclusiveMin: true, max: 10), ["--random-lr"] = Real(0, exclusiveMin: true, max: 10),
+        ["--subclone-wd"] = Real(0, max: 10), ["--random-wd"] = Real(0, max: 10),
         ["--inits"] = NameList("subclone", "subclone-noscale", "uniform", "first", "random"),
 
         // Generation.
@@ -55,7 +56,7 @@ public static class OptionRules
         ["--prompt-ids"] = IdList("a token id"),
 
         // Paths: an empty one is never meant (and the file system's own message names no option).
-        ["--out"] = NonEmpty, ["--config"] = ExistingFile, ["--map"] = ExistingFile, ["--tokenizer"] = NonEmpty, ["--cache"] = NonEmpty,
+        ["--out"] = NonEmpty, ["--config"] = ExistingFile, ["--map"] = ExistingFile, ["--tokenizer"] = NonEmpty, ["--cache"] = Folder,
         ["--val-data"] = NonEmpty, ["--distill"] = NonEmpty, ["--data"] = NonEmpty, ["--calib"] = NonEmpty,
     };
 
@@ -92,6 +93,11 @@ public static class OptionRules
             {
                 if (Given(result, first) && Given(result, second)) result.AddError($"give {first} or {second}, not both ({why})");
             });
+        foreach (var argument in command.Arguments)
+            argument.Validators.Add(result =>
+            {
+                if (result.Tokens.Any(t => t.Value.Trim().Length == 0)) result.AddError($"{argument.Name}: an empty argument");
+            });
         foreach (var sub in command.Subcommands) AttachTo(sub);
     }
 
@@ -120,13 +126,13 @@ public static class OptionRules
         return v > max ? $"must be at most {max.ToString("N0", CultureInfo.InvariantCulture)}" : null;
     };
 
-    /// <summary>A finite number ≥ min (or &gt; min), at most max.</summary>
-    public static Rule Real(double min, bool exclusiveMin = false, double max = double.PositiveInfinity) => text =>
+    /// <summary>A finite number ≥ min (or &gt; min), at most max (by default the largest float32: these values reach torch as floats).</summary>
+    public static Rule Real(double min, bool exclusiveMin = false, double max = float.MaxValue) => text =>
     {
         if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v)) return "not a number";
         if (!double.IsFinite(v)) return "must be a finite number";
         if (exclusiveMin ? v <= min : v < min) return min == 0 ? (exclusiveMin ? "must be positive" : "must not be negative") : $"must be above {min}";
-        return v > max ? $"must be at most {max.ToString(CultureInfo.InvariantCulture)}" : null;
+        return v > max ? $"must be at most {max.ToString("G3", CultureInfo.InvariantCulture)}" : null;
     };
 
     /// <summary>Comma-separated non-negative integers, none missing (1,,2 is a typo, not two ids).</summary>
@@ -184,6 +190,9 @@ public static class OptionRules
     }
 
     static string? NonEmpty(string text) => text.Trim().Length == 0 ? "an empty path" : null;
+
+    /// <summary>A folder to create or reuse: not an existing file.</summary>
+    static string? Folder(string text) => NonEmpty(text) ?? (File.Exists(text) ? "is a file; give a directory" : null);
 
     /// <summary>A file that exists: a JSON file option (--config, --map) given a folder or nothing at all is refused by name.</summary>
     static string? ExistingFile(string text) =>

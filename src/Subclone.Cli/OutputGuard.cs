@@ -38,16 +38,16 @@ public static class OutputGuard
             .ToList();
         try
         {
+            bool replace = Given(result, "--force") || Given(result, "--resume");
             if (FileOutputs.TryGetValue(command.Name, out string? beside))
             {
-                string full = OutputPath.File(path, inputs);
+                string full = OutputPath.File(path, inputs, replace);
                 string sibling = Path.ChangeExtension(full, beside);
                 if (sibling == full) throw new UserInputException($"--out {path}: the {beside} file is written beside it; give another extension");
-                OutputPath.File(sibling, inputs, $"--out {path}: its {beside} file");
+                OutputPath.File(sibling, inputs, replace, $"--out {path}: its {beside} file");
             }
             else
             {
-                bool replace = Given(result, "--force") || Given(result, "--resume");
                 OutputPath.Directory(path, inputs, replace, replaceHint: command.Options.Any(o => o.Name == "--resume")
                     ? "pass --resume to continue its run, or --force to replace it" : "pass --force to replace it");
             }

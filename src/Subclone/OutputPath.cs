@@ -26,13 +26,15 @@ public static class OutputPath
 
     /// <summary>
     /// Refuses <paramref name="path"/> as an output file: empty, an existing directory, a file inside a path that is a
-    /// file, or one of <paramref name="inputs"/> (or inside one). An existing file is replaced. Returns the full path.
+    /// file, one of <paramref name="inputs"/> (or inside one), or an existing file unless <paramref name="replace"/>.
+    /// Returns the full path.
     /// </summary>
-    public static string File(string path, IEnumerable<string?> inputs, string option = "--out")
+    public static string File(string path, IEnumerable<string?> inputs, bool replace, string option = "--out")
     {
         string full = Resolve(path, option);
         if (System.IO.Directory.Exists(full)) throw new UserInputException($"{option} {path} is a directory; give a file name");
         CheckInputs(full, path, inputs, option);
+        if (System.IO.File.Exists(full) && !replace) throw new UserInputException($"{option} {path} already exists (pass --force to replace it)");
         RequireWritable(full, path, option);
         return full;
     }

@@ -16,7 +16,9 @@ public static class RankCommand
         var length = new Option<int>("--calib-length") { DefaultValueFactory = _ => 256, Description = "Tokens per window" };
         var seed = new Option<long>("--seed") { Description = "Sampling seed" };
         var randomIds = new Option<string?>("--calib-random-ids") { Description = "Calibrate on N×T random token ids drawn with --seed instead of text, e.g. 8x128 (for synthetic parents without a tokenizer)" };
-        var command = new Command("rank", "Measure residual-dim, head, FFN-neuron and block importance on calibration data") { parentArg, output, calib, samples, length, seed, randomIds };
+        var force = new Option<bool>("--force") { Description = "Replace --out (and its .png) if they exist" };
+        var command = new Command("rank", "Measure residual-dim, head, FFN-neuron and block importance on calibration data")
+            { parentArg, output, calib, samples, length, seed, randomIds, force };
         command.SetAction(r => io.Guard(() =>
         {
             var parent = io.LoadModel(r, r.GetValue(parentArg)!, quiet: false);

@@ -100,6 +100,7 @@ public sealed class TokenBatcher
     void RequireWindow(TokenSplit split, string name)
     {
         if (split.Count < SequenceLength + 1)
-            throw new UserInputException($"the {name} split has {split.Count} tokens; a window of --seq {SequenceLength} needs {SequenceLength + 1} (use a shorter --seq or more text)");
+            throw new UserInputException($"{string.Join(", ", Data.Info.Inputs)}: the {name} split has {split.Count} tokens; a window of --seq {SequenceLength} "
+                + $"needs {SequenceLength + 1} (use a shorter --seq or more text)");
     }
 }

@@ -43,6 +43,7 @@ public static class TokenCache
 
         string identity = TokenizerIdentity.Of(tokenizer);
         string directory = cacheDirectory ?? DefaultDirectory();
+        if (File.Exists(directory)) throw new UserInputException($"--cache {directory} is a file; give a directory for the token cache");
         string key = Sha256Hex(string.Join("\n", [identity, .. inputs, validationFraction.ToString("R"), splitSeed.ToString()]))[..20];
         string tokenPath = Path.Combine(directory, key + ".tokens"), sidecarPath = Path.Combine(directory, key + ".json");
         string contentHash = ContentHash(files);

@@ -105,5 +105,8 @@ public class OutputGuardTests
         var e = Assert.Throws<UserInputException>(() => OutputPath.Directory(dir.Path, [dir["input.txt"]], replace: true));
         Assert.Contains("contains the input", e.Message);
         Assert.Equal(Path.GetFullPath(dir["new"]), OutputPath.Directory(dir["new"], [dir["input.txt"], "gpt2", null], replace: false));
+        File.WriteAllText(dir["scores.json"], "the user's");
+        Assert.Contains("already exists", Assert.Throws<UserInputException>(() => OutputPath.File(dir["scores.json"], [], replace: false)).Message);
+        Assert.Equal(Path.GetFullPath(dir["scores.json"]), OutputPath.File(dir["scores.json"], [], replace: true));
     }
 }

@@ -1,6 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 using Subclone.Checkpoints.Hub;
 
 namespace Subclone.Cli;

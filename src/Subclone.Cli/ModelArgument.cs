@@ -1,4 +1,3 @@
-using Subclone.Checkpoints;
 
 namespace Subclone.Cli;
 

@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Spectre.Console;
-using Subclone.Training;
 
 namespace Subclone.Cli;
 

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Subclone.Checkpoints.Hub;
 using Subclone.Cli.Commands;
 

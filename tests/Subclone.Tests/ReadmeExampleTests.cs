@@ -23,8 +23,8 @@ public class ReadmeExampleTests
         var child = Subcloner.Clone(parent.Model, CloneTarget.FromRatio(parent.Model.Config, 0.5), scores, new CloneOptions()).Child;
         using var tokens = TokenCache.Open([text], parent.Tokenizer!, dir["cache"]);
         var options = new TrainingOptions { Steps = 20, BatchSize = 4, SequenceLength = 64, LearningRate = 1e-3, EvalEvery = 10 };
-        using (var trainer = new TrainingLoop(new LanguageModelTask(child, new TokenBatcher(tokens, 4, 64, seed: 1), options)))
-            trainer.Run();
+        using (var loop = new TrainingLoop(new LanguageModelTask(child, new TokenBatcher(tokens, 4, 64, seed: 1), options)))
+            loop.Run();
         HfCheckpoint.Save(child, childDir, TorchSharp.torch.ScalarType.Float32, companionSource: parentDir);
         // --- end of README example ---
 

@@ -1,12 +1,6 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Spectre.Console;
-using Subclone.Checkpoints;
-using Subclone.Cloning;
-using Subclone.Models;
-using Subclone.Training;
 
 namespace Subclone.Cli.Commands;
 

@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Subclone.Cloning;
-using Subclone.Models;
 
 namespace Subclone.Cli.Commands;
 

@@ -1,8 +1,5 @@
-using System.CommandLine;
 using Spectre.Console;
-using Subclone.Data;
 using Subclone.Reports;
-using Subclone.Training;
 
 namespace Subclone.Cli.Commands;
 

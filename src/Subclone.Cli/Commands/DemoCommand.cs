@@ -1,11 +1,5 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Spectre.Console;
-using Subclone.Checkpoints;
-using Subclone.Cloning;
-using Subclone.Models;
-using Subclone.Training;
 using static TorchSharp.torch;
 
 namespace Subclone.Cli.Commands;

@@ -1,9 +1,4 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
-using Subclone.Cloning;
 using Subclone.Data.Tokenizers;
-using Subclone.Training;
 
 namespace Subclone.Cli.Commands;
 

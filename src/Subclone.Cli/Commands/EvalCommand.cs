@@ -1,10 +1,5 @@
-using System.CommandLine;
 using System.Globalization;
-using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
-using Subclone.Data;
 using Subclone.Data.Tokenizers;
-using Subclone.Training;
 
 namespace Subclone.Cli.Commands;
 

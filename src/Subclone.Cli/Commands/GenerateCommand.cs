@@ -1,6 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 using Subclone.Inference;
 
 namespace Subclone.Cli.Commands;

@@ -1,7 +1,4 @@
-using System.CommandLine;
-using Subclone.Checkpoints;
 using Subclone.Checkpoints.Llama2c;
-using Subclone.Models;
 
 namespace Subclone.Cli.Commands;
 

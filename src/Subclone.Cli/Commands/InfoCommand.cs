@@ -1,7 +1,3 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
-using Subclone.Models;
 using Spectre.Console;
 
 namespace Subclone.Cli.Commands;

@@ -1,8 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
-using Subclone.Models;
 
 namespace Subclone.Cli.Commands;
 

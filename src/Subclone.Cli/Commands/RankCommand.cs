@@ -1,6 +1,3 @@
-using System.CommandLine;
-using Subclone.Checkpoints;
-using Subclone.Cloning;
 
 namespace Subclone.Cli.Commands;
 

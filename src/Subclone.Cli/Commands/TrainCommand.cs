@@ -1,7 +1,4 @@
-using System.CommandLine;
-using System.Text.Json.Nodes;
 using Subclone.Data.Images;
-using Subclone.Training;
 
 namespace Subclone.Cli.Commands;
 

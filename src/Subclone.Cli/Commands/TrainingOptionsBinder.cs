@@ -1,5 +1,3 @@
-using System.CommandLine;
-using Subclone.Training;
 
 namespace Subclone.Cli.Commands;
 

@@ -182,7 +182,7 @@ public static partial class Comparison
     /// <paramref name="outDir"/>/init, and collects its curve.</summary>
     static List<ComparisonRun> TrainEach(ModelSource parent, ModelConfig childConfig, ImportanceScores? scores, ComparisonPlan plan, string outDir,
         Action<string>? status, ChildRunner? runChild, Func<ChildInit, (double, double)> paperPreset, string verb,
-        Func<TransformerModel, int[], TrainingOptions, ITrainingTask> task)
+        Func<TransformerModel, int[], TrainingOptions, TrainingTask> task)
     {
         var runs = new List<ComparisonRun>();
         foreach (var init in plan.Inits)

@@ -2,7 +2,6 @@ using Subclone.Checkpoints;
 using Subclone.Data;
 using Subclone.Data.Images;
 using Subclone.Data.Tokenizers;
-using Subclone.Models;
 
 namespace Subclone.Training;
 
@@ -32,11 +31,11 @@ public static partial class Comparison
     {
         plan.Validate();
         var config = parent.Model.Config;
-        if (config.Architecture != Architecture.Vit && data.ValidationImages is not null) throw new UserInputException("--val-data is for image models (ViT)");
+        if (config.Architecture != Models.Architecture.Vit && data.ValidationImages is not null) throw new UserInputException("--val-data is for image models (ViT)");
         string source = data.Paths.Count == 0 ? "the default corpus" : string.Join(", ", data.Paths);
         switch (config.Architecture)
         {
-            case Architecture.Vit:
+            case Models.Architecture.Vit:
             {
                 if (data.Paths.Count != 1)
                     throw new UserInputException($"{parent.Origin} is an image model: give --data one labelled image source: {ImageSources.Expected}");
@@ -47,7 +46,7 @@ public static partial class Comparison
                 ReplaceDirectory(outDir);
                 return RunImages(parent, images, plan with { Training = plan.Training with { SequenceLength = 1 } }, outDir, status, runChild, validation);
             }
-            case Architecture.Bert:
+            case Models.Architecture.Bert:
             {
                 status?.Invoke($"reading {source}");
                 var documents = TextCorpus.Load(data.Paths);

@@ -10,7 +10,7 @@ namespace Subclone.Training;
 /// to the parent dims the child stands for (<c>targetDims</c>: the residual dims a clone kept), so no projection
 /// layer is needed and a subcloned child starts close. Loss and validation metric are 1 − mean cosine.
 /// </summary>
-public sealed class EmbeddingDistillationTask : ITrainingTask
+public sealed class EmbeddingDistillationTask : TrainingTask
 {
     readonly TransformerModel _parent;
     readonly Tensor _targetDims;
@@ -25,13 +25,11 @@ public sealed class EmbeddingDistillationTask : ITrainingTask
     /// </summary>
     public EmbeddingDistillationTask(TransformerModel child, TransformerModel parent, int[] targetDims,
         IReadOnlyList<ModelBatch> train, IReadOnlyList<ModelBatch> validation, TrainingOptions options)
+        : base(child, options, ValidationMetric.EmbeddingDistance, "sentences")
     {
-        options.Validate();
         if (child.Config.Architecture != Architecture.Bert) throw new UserInputException("embedding distillation trains BERT children");
         if (targetDims.Length != child.Config.Hidden) throw new ArgumentException($"{targetDims.Length} target dims for a {child.Config.Hidden}-wide child");
         if (train.Count == 0 || validation.Count == 0) throw new UserInputException("distillation needs training and validation sentences");
-        Model = child;
-        Options = options;
         _parent = parent;
         _dims = targetDims;
         _targetDims = tensor(targetDims.Select(i => (long)i).ToArray());
@@ -41,21 +39,13 @@ public sealed class EmbeddingDistillationTask : ITrainingTask
     }
 
     /// <inheritdoc/>
-    public TransformerModel Model { get; }
-    /// <inheritdoc/>
-    public TrainingOptions Options { get; }
-    /// <inheritdoc/>
-    public ValidationMetric Metric => ValidationMetric.EmbeddingDistance;
-    /// <inheritdoc/>
-    public string Unit => "sentences";
-    /// <inheritdoc/>
-    public ulong SamplerState => _order.State;
+    public override ulong SamplerState => _order.State;
 
     /// <inheritdoc/>
-    public void Resume(TrainingState state) => _order.State = state.SamplerState;
+    public override void Resume(TrainingState state) => _order.State = state.SamplerState;
 
     /// <inheritdoc/>
-    public (Tensor Loss, long Count) NextLoss()
+    public override (Tensor Loss, long Count) NextLoss()
     {
         var batch = _train[(int)_order.NextInt64(_train.Count)];
         Tensor target;
@@ -66,8 +56,8 @@ public sealed class EmbeddingDistillationTask : ITrainingTask
     }
 
     /// <summary>1 − mean cosine between child and (restricted) parent embeddings on the validation sentences.</summary>
-    public double Evaluate() => 1 - Evaluation.EmbeddingCosine(Model, _parent, _validation, _dims);
+    public override double Evaluate() => 1 - Evaluation.EmbeddingCosine(Model, _parent, _validation, _dims);
 
     /// <summary>Frees the index of target dims (the sentences and models belong to the caller).</summary>
-    public void Dispose() => _targetDims.Dispose();
+    public override void Dispose() => _targetDims.Dispose();
 }

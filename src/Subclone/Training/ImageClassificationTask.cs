@@ -11,7 +11,7 @@ namespace Subclone.Training;
 /// resumed run regenerates its epoch and skips the batches already taken, which also replays the augmentation
 /// draws: the next batch is the very one an unbroken run would take.
 /// </summary>
-public sealed class ImageClassificationTask : ITrainingTask
+public sealed class ImageClassificationTask : TrainingTask
 {
     readonly ImageDataset _train, _validation;
     readonly ImageAugmentation _augmentation;
@@ -26,15 +26,13 @@ public sealed class ImageClassificationTask : ITrainingTask
     /// <param name="augmentation">Random crops / flips of training batches, or null for none.</param>
     public ImageClassificationTask(TransformerModel model, ImageDataset train, ImageDataset validation, TrainingOptions options,
         ImageAugmentation? augmentation = null)
+        : base(model, options, ValidationMetric.TopOneError, "images")
     {
-        options.Validate();
         if (model.Config.Architecture != Architecture.Vit) throw new UserInputException($"image training needs a ViT, not {model.Config.ArchitectureName}");
         if (train.Classes > model.Config.Labels || validation.Classes > model.Config.Labels)
             throw new UserInputException($"{train.Origin} has {Math.Max(train.Classes, validation.Classes)} classes but the model has {model.Config.Labels} labels");
         if (train.Count < options.BatchSize) throw new UserInputException($"{train.Origin}: {train.Count} training images are fewer than one batch of {options.BatchSize}");
         if (validation.Count == 0 && options.EvalEvery > 0) throw new UserInputException($"{validation.Origin}: no validation images");
-        Model = model;
-        Options = options;
         _train = train;
         _validation = validation;
         _augmentation = augmentation ?? ImageAugmentation.None;
@@ -43,19 +41,11 @@ public sealed class ImageClassificationTask : ITrainingTask
     /// <summary>Optimizer steps in one pass over the training images (the last partial batch is dropped).</summary>
     public int StepsPerEpoch => _train.Count / Options.BatchSize;
 
-    /// <inheritdoc/>
-    public TransformerModel Model { get; }
-    /// <inheritdoc/>
-    public TrainingOptions Options { get; }
-    /// <inheritdoc/>
-    public ValidationMetric Metric => ValidationMetric.TopOneError;
-    /// <inheritdoc/>
-    public string Unit => "images";
     /// <summary>0: the step fixes the position (epoch = step / <see cref="StepsPerEpoch"/>).</summary>
-    public ulong SamplerState => 0;
+    public override ulong SamplerState => 0;
 
     /// <inheritdoc/>
-    public void Resume(TrainingState state)
+    public override void Resume(TrainingState state)
     {
         // Micro-batches taken so far; each is one batch of the epoch's order.
         long taken = (long)state.Step * Options.GradAccum;
@@ -75,7 +65,7 @@ public sealed class ImageClassificationTask : ITrainingTask
     }
 
     /// <inheritdoc/>
-    public (Tensor Loss, long Count) NextLoss()
+    public override (Tensor Loss, long Count) NextLoss()
     {
         if (_epochBatches is null) StartEpoch(0);
         if (!_epochBatches!.MoveNext())
@@ -89,7 +79,7 @@ public sealed class ImageClassificationTask : ITrainingTask
     }
 
     /// <summary>Top-1 error on the validation images.</summary>
-    public double Evaluate()
+    public override double Evaluate()
     {
         var batches = _validation.Batches(256, seed: 0, shuffle: false).Select(ModelBatch.Of).ToList();
         try { return 1 - Evaluation.Accuracy(Model, batches); }
@@ -97,8 +87,8 @@ public sealed class ImageClassificationTask : ITrainingTask
     }
 
     /// <inheritdoc/>
-    public TrainingState Annotate(TrainingState state) => state with { Augmentation = _augmentation };
+    public override TrainingState Annotate(TrainingState state) => state with { Augmentation = _augmentation };
 
     /// <summary>Ends the epoch's batch sequence (the model and datasets belong to the caller).</summary>
-    public void Dispose() => _epochBatches?.Dispose();
+    public override void Dispose() => _epochBatches?.Dispose();
 }

@@ -8,7 +8,7 @@ namespace Subclone.Training;
 /// Next-token training of a decoder on random windows of a token file, validated by the mean next-token loss on
 /// fixed held-out windows. With a <see cref="Teacher"/> it adds Minitron-style logit distillation (beyond the paper).
 /// </summary>
-public sealed class LanguageModelTask : ITrainingTask
+public sealed class LanguageModelTask : TrainingTask
 {
     readonly TokenBatcher _batcher;
     readonly List<ModelBatch> _validation;
@@ -18,15 +18,13 @@ public sealed class LanguageModelTask : ITrainingTask
     /// <param name="batcher">Draws the training windows and the fixed validation windows.</param>
     /// <param name="options">Steps, batch shape, optimizer and schedule; validated here.</param>
     public LanguageModelTask(TransformerModel model, TokenBatcher batcher, TrainingOptions options)
+        : base(model, options, ValidationMetric.NextTokenLoss, "tokens")
     {
-        options.Validate();
         if (!model.Config.IsDecoder) throw new UserInputException($"training {model.Config.ArchitectureName} is not supported yet; only decoders (GPT-2, Llama) train on next tokens");
         if (batcher.BatchSize != options.BatchSize || batcher.SequenceLength != options.SequenceLength)
             throw new ArgumentException($"the batcher's {batcher.BatchSize}×{batcher.SequenceLength} windows do not match the options' {options.BatchSize}×{options.SequenceLength}");
         if (model.Config.Architecture == Architecture.Gpt2 && options.SequenceLength > model.Config.MaxPositions)
             throw new UserInputException($"--seq {options.SequenceLength} exceeds the model's n_positions ({model.Config.MaxPositions})");
-        Model = model;
-        Options = options;
         _batcher = batcher;
         _validation = options.EvalEvery > 0 ? batcher.ValidationSet(options.EvalBatches) : [];
     }
@@ -35,21 +33,13 @@ public sealed class LanguageModelTask : ITrainingTask
     public TransformerModel? Teacher { get; init; }
 
     /// <inheritdoc/>
-    public TransformerModel Model { get; }
-    /// <inheritdoc/>
-    public TrainingOptions Options { get; }
-    /// <inheritdoc/>
-    public ValidationMetric Metric => ValidationMetric.NextTokenLoss;
-    /// <inheritdoc/>
-    public string Unit => "tokens";
-    /// <inheritdoc/>
-    public ulong SamplerState => _batcher.SamplerState;
+    public override ulong SamplerState => _batcher.SamplerState;
 
     /// <inheritdoc/>
-    public void Resume(TrainingState state) => _batcher.SamplerState = state.SamplerState;
+    public override void Resume(TrainingState state) => _batcher.SamplerState = state.SamplerState;
 
     /// <inheritdoc/>
-    public (Tensor Loss, long Count) NextLoss()
+    public override (Tensor Loss, long Count) NextLoss()
     {
         var (input, target) = _batcher.NextTrain();
         var logits = Model.Forward(input);
@@ -75,14 +65,14 @@ public sealed class LanguageModelTask : ITrainingTask
     }
 
     /// <summary>Mean next-token loss on the fixed validation windows.</summary>
-    public double Evaluate()
+    public override double Evaluate()
     {
         if (_validation.Count == 0) throw new InvalidOperationException("evaluation is off (EvalEvery = 0)");
         return Evaluation.LanguageModelLoss(Model, _validation);
     }
 
     /// <summary>Frees the validation windows.</summary>
-    public void Dispose()
+    public override void Dispose()
     {
         foreach (var batch in _validation) batch.Dispose();
     }

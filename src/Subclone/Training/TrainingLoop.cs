@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Subclone.Training;
 
 /// <summary>
-/// nanoGPT's loop, once for every kind of training (<see cref="ITrainingTask"/>): take the task's loss over
+/// nanoGPT's loop, once for every kind of training (<see cref="TrainingTask"/>): take the task's loss over
 /// gradient-accumulation micro-batches, backward, clip the gradient norm, AdamW step with the scheduled learning
 /// rate; evaluate the task's metric on its fixed validation set, append metrics and checkpoint as it goes, and
 /// stop on a step limit or cancellation with a checkpoint where it stands. Everything is float32 on the CPU, and
@@ -15,7 +15,7 @@ namespace Subclone.Training;
 /// </summary>
 public sealed class TrainingLoop : IDisposable
 {
-    readonly ITrainingTask _task;
+    readonly TrainingTask _task;
     readonly TransformerModel _model;
     readonly AdamW _optimizer;
     readonly List<Parameter> _parameters;
@@ -33,7 +33,7 @@ public sealed class TrainingLoop : IDisposable
     /// <param name="resume">A checkpoint to continue from, or null to start at step 0.</param>
     /// <param name="companionSource">A directory whose tokenizer / preprocessor files are copied into checkpoints.</param>
     /// <param name="initialState">State to record for a fresh run (the data's identity); null starts empty.</param>
-    public TrainingLoop(ITrainingTask task, string? directory = null, TrainingCheckpoint? resume = null,
+    public TrainingLoop(TrainingTask task, string? directory = null, TrainingCheckpoint? resume = null,
         string? companionSource = null, TrainingState? initialState = null)
     {
         if (resume is not null && !ReferenceEquals(resume.Model, task.Model)) throw new ArgumentException("the model to resume must be the checkpoint's model");
@@ -72,7 +72,7 @@ public sealed class TrainingLoop : IDisposable
     /// <summary>Where the run stands: what trainer_state.json records.</summary>
     public TrainingState State { get; private set; }
     /// <summary>The task trained.</summary>
-    public ITrainingTask Task => _task;
+    public TrainingTask Task => _task;
 
     /// <summary>Every metrics row this loop produced, in order.</summary>
     public List<StepMetrics> History { get; } = [];

@@ -52,7 +52,7 @@ public class TrainingLoopTests
         var validation = Sentences(1, 4);
         using var parent = TinyBert(1);
         int[] dims = Enumerable.Range(0, 16).ToArray();
-        ITrainingTask Task(TransformerModel child, TrainingOptions options) => new EmbeddingDistillationTask(child, parent, dims, train, validation, options);
+        TrainingTask Task(TransformerModel child, TrainingOptions options) => new EmbeddingDistillationTask(child, parent, dims, train, validation, options);
 
         var unbroken = TinyBert(2);
         using (var loop = new TrainingLoop(Task(unbroken, Options), dir["a"])) loop.Run();

@@ -67,7 +67,7 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
 
     static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 
-    public void WriteJson(JsonNode node) => Out.WriteLine(node.ToJsonString(Compact));
+    public void WriteJson(JsonNode node) => Out.WriteLine(FiniteJson.Of(node).ToJsonString(Compact));
 
     /// <summary>Runs a command body: bad input (files, shapes, arguments) → one line and exit code 2.</summary>
     public int Guard(Func<int> body)

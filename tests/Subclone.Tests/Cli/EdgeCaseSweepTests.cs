@@ -140,13 +140,16 @@ public class EdgeCaseSweepTests(ITestOutputHelper output)
         var stdout = new StringWriter();
         var stderr = new StringWriter();
         using var budget = new CancellationTokenSource(Budget);
-        var run = Task.Run(() =>
+        // A thread of its own, as a process of its own would have: torch keeps per-thread state (grad mode, dispose scopes).
+        int code = -1;
+        var thread = new Thread(() =>
         {
-            try { return Program.Run(c.Args, stdout, stderr, hub, budget.Token, progress: false); }
-            catch (Exception e) { stderr.WriteLine(e.ToString()); return -1; }
-        });
-        if (!run.Wait(HangLimit)) return (-2, "", $"still running {HangLimit.TotalSeconds:F0} s after being asked to stop at {Budget.TotalSeconds:F0} s", true);
-        return (run.Result, stdout.ToString(), stderr.ToString(), budget.IsCancellationRequested);
+            try { code = Program.Run(c.Args, stdout, stderr, hub, budget.Token, progress: false); }
+            catch (Exception e) { stderr.WriteLine(e.ToString()); }
+        }) { IsBackground = true };
+        thread.Start();
+        if (!thread.Join(HangLimit)) return (-2, "", $"still running {HangLimit.TotalSeconds:F0} s after being asked to stop at {Budget.TotalSeconds:F0} s", true);
+        return (code, stdout.ToString(), stderr.ToString(), budget.IsCancellationRequested);
     }
 
     /// <summary>Each option and argument of <paramref name="command"/> with each of its edge values, set on the base line.</summary>

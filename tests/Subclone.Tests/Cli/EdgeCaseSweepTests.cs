@@ -134,6 +134,19 @@ public class EdgeCaseSweepTests(ITestOutputHelper output)
         Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} '{name}' cases broke the promise:\n" + string.Join("\n", failures));
     }
 
+    /// <summary>Every number option states its range in <see cref="OptionRules"/> (any long is a seed), so a new one cannot
+    /// reach a command unchecked; the sweep then tries its edges.</summary>
+    [Fact]
+    public void Every_numeric_option_has_a_rule()
+    {
+        var root = Program.BuildRoot(new CliIo(TextWriter.Null, TextWriter.Null));
+        Type[] numeric = [typeof(int), typeof(long), typeof(double), typeof(int?), typeof(long?), typeof(double?)];
+        var unruled = root.Subcommands.SelectMany(c => c.Options.Select(o => (Command: c.Name, Option: o)))
+            .Where(x => numeric.Contains(x.Option.ValueType) && x.Option.Name != "--seed" && !OptionRules.ByName.ContainsKey(x.Option.Name))
+            .Select(x => $"{x.Command} {x.Option.Name}").ToList();
+        Assert.True(unruled.Count == 0, "numeric options without a rule in OptionRules: " + string.Join(", ", unruled));
+    }
+
     /// <summary>Runs one case in-process, interrupted (as by Ctrl+C) once <see cref="Budget"/> has passed.</summary>
     static (int Code, string Out, string Error, bool Interrupted) RunCase(Case c, HubSettings hub)
     {

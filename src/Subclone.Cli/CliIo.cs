@@ -22,6 +22,19 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
     public const int Interrupted = 130;
 
     /// <summary>
+    /// Whether progress bars and status lines go to stderr. Off unless stderr is a terminal (or SUBCLONE_PROGRESS=1), so
+    /// that a failure seen by a script is exactly one line, "subclone: error: …"; warnings and errors are always printed.
+    /// </summary>
+    public bool ShowProgress { get; init; }
+
+    /// <summary>The environment variable that turns progress lines on when stderr is not a terminal (a log file).</summary>
+    public const string ProgressVariable = "SUBCLONE_PROGRESS";
+
+    /// <summary>Progress on <paramref name="stderr"/>: when it is the process's own, not redirected, or SUBCLONE_PROGRESS=1.</summary>
+    public static bool ProgressByDefault(TextWriter stderr) =>
+        Environment.GetEnvironmentVariable(ProgressVariable) == "1" || (ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected);
+
+    /// <summary>
     /// How a command that stops cleanly on Ctrl+C ends: when the interrupt stopped its work early, one line saying
     /// what was kept (<paramref name="kept"/>) and exit code 130; otherwise 0. Program.Main holds the one handler:
     /// the first Ctrl+C cancels <see cref="Interrupt"/>, a second ends the process at once; commands install none.
@@ -50,9 +63,11 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
         return source;
     }
 
+    static string OneLineOf(string message) => message.ReplaceLineEndings(" ");
+
     static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
 
-    public void WriteJson(JsonNode node) => Out.WriteLine(node.ToJsonString(Compact));
+    public void WriteJson(JsonNode node) => Out.WriteLine(FiniteJson.Of(node).ToJsonString(Compact));
 
     /// <summary>Runs a command body: bad input (files, shapes, arguments) → one line and exit code 2.</summary>
     public int Guard(Func<int> body)
@@ -71,6 +86,12 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
         catch (ArgumentException e)
         {
             Error.WriteLine($"subclone: error: {e.Message}");
+            return UserError;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // A file or folder the user may not read or write: the environment, not a bug.
+            Error.WriteLine($"subclone: error: {OneLineOf(e.Message)}");
             return UserError;
         }
     }

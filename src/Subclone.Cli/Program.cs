@@ -20,7 +20,28 @@ public static class Program
     }
 
     /// <summary>Runs one command line; tests call this in-process with their own writers (and Hub settings, instead of the environment's).</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, HubSettings? hub = null, CancellationToken interrupt = default)
+    /// <param name="progress">Print progress and status lines on <paramref name="stderr"/>; by default only when it is a terminal
+    /// (see <see cref="CliIo.ShowProgress"/>), so a failure prints exactly one line.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, HubSettings? hub = null, CancellationToken interrupt = default,
+        bool? progress = null)
+    {
+        var io = new CliIo(stdout, stderr, hub) { Interrupt = interrupt, ShowProgress = progress ?? CliIo.ProgressByDefault(stderr) };
+        var root = BuildRoot(io);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            // Bad arguments are bad input like any other: one line, exit code 2.
+            stderr.WriteLine($"subclone: error: {Describe(parse, root, args)}");
+            return CliIo.UserError;
+        }
+        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+    }
+
+    /// <summary>
+    /// The command tree with every option's rules (<see cref="OptionRules"/>) and the output check (<see cref="OutputGuard"/>)
+    /// attached; the help and the edge-case sweep read it too.
+    /// </summary>
+    public static Command BuildRoot(CliIo io)
     {
         // A plain command named "subclone" rather than RootCommand, whose name (and so the help's usage line) would be the
         // executable's, Subclone.Cli; --help and --version are added as RootCommand would.
@@ -28,7 +49,6 @@ public static class Program
         {
             new System.CommandLine.Help.HelpOption(), new VersionOption(),
         };
-        var io = new CliIo(stdout, stderr, hub) { Interrupt = interrupt };
         root.Options.Add(io.AllowNan);
         root.Subcommands.Add(DemoCommand.Create(io));
         root.Subcommands.Add(InfoCommand.Create(io));
@@ -41,13 +61,21 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create(io));
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(InitCommand.Create(io));
-        var parse = root.Parse(args);
-        if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        OptionRules.AttachTo(root);
+        OutputGuard.AttachTo(root);
+        return root;
+    }
+
+    /// <summary>The parse error to report: System.CommandLine says "Required command was not provided." for an unknown
+    /// command too, which names neither the word typed nor the commands there are.</summary>
+    static string Describe(ParseResult parse, Command root, string[] args)
+    {
+        string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
+        if (parse.CommandResult.Command == root)
         {
-            // Bad arguments are bad input like any other: one line, exit code 2.
-            stderr.WriteLine($"subclone: error: {parse.Errors[0].Message}");
-            return CliIo.UserError;
+            string? first = args.FirstOrDefault(a => !a.StartsWith('-'));
+            return first is null ? $"give a command: {commands}" : $"unknown command '{first}' (commands: {commands})";
         }
-        return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        return parse.Errors[0].Message;
     }
 }

@@ -3,7 +3,8 @@ using Subclone.Checkpoints.Hub;
 
 namespace Subclone.Cli;
 
-/// <summary>Progress on long work, on stderr so --json output stays one clean object on stdout.</summary>
+/// <summary>Progress on long work, on stderr so --json output stays one clean object on stdout; shown only when
+/// <see cref="CliIo.ShowProgress"/> (stderr is a terminal), so that a failing command's stderr is its one error line.</summary>
 public static class Progress
 {
     static IAnsiConsole ErrorConsole(CliIo io) =>
@@ -12,6 +13,7 @@ public static class Progress
     /// <summary>Runs <paramref name="work"/> with a progress bar of <paramref name="total"/> steps (a plain line when not interactive).</summary>
     public static T Run<T>(CliIo io, bool quiet, string label, int total, Func<IProgress<(int Done, int Total)>, T> work)
     {
+        quiet |= !io.ShowProgress;
         var console = ErrorConsole(io);
         if (quiet || !console.Profile.Capabilities.Interactive)
         {
@@ -34,6 +36,7 @@ public static class Progress
     /// </summary>
     public static T RunWithStatus<T>(CliIo io, bool quiet, int total, int start, Func<Action<int, string>, T> work)
     {
+        quiet |= !io.ShowProgress;
         var console = ErrorConsole(io);
         if (quiet) return work((_, _) => { });
         if (!console.Profile.Capabilities.Interactive)
@@ -63,6 +66,7 @@ public static class Progress
     /// </summary>
     public static T Downloads<T>(CliIo io, bool quiet, string label, Func<IProgress<HubDownloadProgress>, T> work)
     {
+        quiet |= !io.ShowProgress;
         var console = ErrorConsole(io);
         if (quiet) return work(new SyncProgress<HubDownloadProgress>(_ => { }));
         if (!console.Profile.Capabilities.Interactive)
@@ -106,7 +110,7 @@ public static class Progress
     };
 
     /// <summary>A one-line status writer (silent with --json).</summary>
-    public static Action<string> Status(CliIo io, bool quiet) => message => { if (!quiet) io.Error.WriteLine(message); };
+    public static Action<string> Status(CliIo io, bool quiet) => message => { if (!quiet && io.ShowProgress) io.Error.WriteLine(message); };
 
     /// <summary>Reports at once on the reporting thread (Progress&lt;T&gt; would post them later, out of order).</summary>
     sealed class SyncProgress<T>(Action<T> report) : IProgress<T>

@@ -13,12 +13,18 @@ public static class AtomicFile
     public static void Write(string path, Action<string> writeTo)
     {
         string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (Directory.Exists(full)) throw new UserInputException($"{path} is a directory; a file is written there");
         string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
         try
         {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
             writeTo(temp);
             File.Move(temp, full, overwrite: true);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Named by the file asked for, not by its temporary sibling.
+            throw new UserInputException($"{path}: cannot be written (permission denied)");
         }
         finally
         {

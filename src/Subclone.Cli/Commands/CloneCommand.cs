@@ -102,8 +102,7 @@ public static class CloneCommand
         TransformerModel child;
         if (r.GetValue(o.Map) is string mapPath)
         {
-            cloneMap = CloneReport.ReadMap(mapPath);
-            cloneMap.Validate(parent.Model.Config, mapPath);
+            cloneMap = ReplayedMap(io, mapPath, parent.Model.Config, CloneReport.Fingerprint(parent));
             child = Subcloner.Apply(parent.Model, cloneMap);
         }
         else
@@ -184,8 +183,7 @@ public static class CloneCommand
         }
         if (r.GetValue(o.Map) is string mapPath)
         {
-            cloneMap = CloneReport.ReadMap(mapPath);
-            cloneMap.Validate(config, mapPath);
+            cloneMap = ReplayedMap(io, mapPath, config, CloneReport.Fingerprint(spec));
         }
         else
         {
@@ -194,6 +192,7 @@ public static class CloneCommand
             var childShape = target.Apply(config);  // validate before any work
             if (NeedsScores(options, randomInit))
             {
+                BlockwiseForward.For(config);  // a family without a blockwise pass is refused before its calibration data is read
                 var data = Calibration(r, o, config, () => ModelSource.TokenizerFor(spec, config), spec, status);
                 scores = Progress.Run(io, json, "calibration, block by block", config.Layers + 1,
                     p => StreamingCloner.Measure(reader, data.Calibration, data.Source, seed, p));
@@ -229,11 +228,20 @@ public static class CloneCommand
         return 0;
     }
 
+    /// <summary>The --map to replay, checked against the parent (format, architecture, shape, target); other weights of the same shape warn.</summary>
+    static CloneMap ReplayedMap(CliIo io, string path, ModelConfig parent, string fingerprint)
+    {
+        var (map, warning) = CloneReport.ReadMap(path, parent, fingerprint);
+        if (warning is not null) io.Error.WriteLine($"subclone: warning: {warning}");
+        return map;
+    }
+
     /// <summary>The --random-init baseline: a child of the target shape from torch's generator seeded with <paramref name="seed"/>.</summary>
     static (TransformerModel Child, CloneMap Map) RandomChild(ModelConfig parent, CloneTarget target, CloneOptions options, long seed)
     {
         var shape = target.Apply(parent);
         TorchSharp.torch.manual_seed(seed);
+        ModelBudget.RequireMemory(shape, "the --random-init child");
         var child = TransformerModel.Create(shape);
         // A random child keeps no parent coordinates; the map records its shape only (first-k indices).
         var map = ClonePlanner.Plan(parent, shape, null, options with { Selection = Selection.First }) with { Selection = "random-init" };

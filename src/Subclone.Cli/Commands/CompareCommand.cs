@@ -59,8 +59,18 @@ public static class CompareCommand
             {
                 Paths = r.GetValue(data) ?? [], ValidationImages = r.GetValue(valData), TokenizerPath = r.GetValue(tokenizerOption), Cache = r.GetValue(cache),
             };
-            var result = Comparison.RunFor(parent, inputs, plan, outDir, Progress.Status(io, quiet),
-                (name, run) => Output.Training(io, quiet, name, plan.Training.Steps, 0, run));
+            ComparisonResult result;
+            try
+            {
+                result = Comparison.RunFor(parent, inputs, plan, outDir, Progress.Status(io, quiet),
+                    (name, run) => Output.Training(io, quiet, name, plan.Training.Steps, 0, run), io.Interrupt);
+            }
+            catch (OperationCanceledException) when (io.Interrupt.IsCancellationRequested)
+            {
+                // Ctrl+C: a comparison without every run has no result; what it wrote goes with it.
+                if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+                throw;
+            }
             string distilled = parent.Model.Config.Architecture == Subclone.Models.Architecture.Bert ? " (distilled)" : "";
             ComparisonReport.Write(result, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {result.ChildShape}{distilled}");
             Print(io, result, plan.Training.Steps, quiet, outDir);

@@ -15,7 +15,8 @@ public static class DemoCommand
     {
         var output = new Option<string>("--out") { Description = "Where to write the subcloned child", DefaultValueFactory = _ => "subclone-demo" };
         var json = new Option<bool>("--json") { Description = "Print the table as one JSON object" };
-        var command = new Command("demo", "Subclone the embedded MiniLM to half width and compare with baselines (a few minutes on 2 cores)") { output, json };
+        var force = new Option<bool>("--force") { Description = "Replace --out if it exists (an existing folder is otherwise refused, never wiped)" };
+        var command = new Command("demo", "Subclone the embedded MiniLM to half width and compare with baselines (a few minutes on 2 cores)") { output, json, force };
         command.SetAction(r => io.Guard(() =>
         {
             bool quiet = r.GetValue(json);
@@ -53,7 +54,7 @@ public static class DemoCommand
 
             string outDir = r.GetValue(output)!;
             var report = CloneReport.Build(parent, subclone.Child.Config, subclone.Map, scores);
-            HfCheckpoint.Save(subclone.Child, outDir, ScalarType.Float32, overwrite: true,
+            HfCheckpoint.Save(subclone.Child, outDir, ScalarType.Float32, overwrite: r.GetValue(force),
                 extraFiles: [(CloneReport.FileName, report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n")]);
 
             var result = new JsonObject

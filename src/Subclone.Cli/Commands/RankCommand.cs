@@ -12,11 +12,16 @@ public static class RankCommand
         var samples = new Option<int>("--calib-samples") { DefaultValueFactory = _ => 64, Description = "Calibration windows or sentences" };
         var length = new Option<int>("--calib-length") { DefaultValueFactory = _ => 256, Description = "Tokens per window" };
         var seed = new Option<long>("--seed") { Description = "Sampling seed" };
-        var command = new Command("rank", "Measure residual-dim, head, FFN-neuron and block importance on calibration data") { parentArg, output, calib, samples, length, seed };
+        var randomIds = new Option<string?>("--calib-random-ids") { Description = "Calibrate on N×T random token ids drawn with --seed instead of text, e.g. 8x128 (for synthetic parents without a tokenizer)" };
+        var force = new Option<bool>("--force") { Description = "Replace --out (and its .png) if they exist" };
+        var command = new Command("rank", "Measure residual-dim, head, FFN-neuron and block importance on calibration data")
+            { parentArg, output, calib, samples, length, seed, randomIds, force };
         command.SetAction(r => io.Guard(() =>
         {
             var parent = io.LoadModel(r, r.GetValue(parentArg)!, quiet: false);
-            var data = CalibrationData.Prepare(parent, r.GetValue(calib) ?? [], r.GetValue(samples), r.GetValue(length), r.GetValue(seed));
+            var data = r.GetValue(randomIds) is string shape
+                ? CalibrationData.RandomIds(parent.Model.Config, OptionRules.RandomIds(shape).N, OptionRules.RandomIds(shape).T, r.GetValue(seed))
+                : CalibrationData.Prepare(parent, r.GetValue(calib) ?? [], r.GetValue(samples), r.GetValue(length), r.GetValue(seed));
             var scores = Progress.Run(io, false, "calibration", data.Calibration.Count,
                 p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(seed), p));
             string outPath = r.GetValue(output)!;

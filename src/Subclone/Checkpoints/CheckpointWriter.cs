@@ -63,6 +63,7 @@ public sealed class CheckpointWriter : IDisposable
     {
         if (maxShardBytes <= 0) throw new ArgumentException($"shard size must be positive, got {maxShardBytes}");
         directory = Path.GetFullPath(directory.TrimEnd('/', '\\'));
+        if (File.Exists(directory)) throw new CheckpointException(directory, "is a file; a model is written as a directory");
         if (Directory.Exists(directory) && !overwrite)
             throw new CheckpointException(directory, "already exists (pass --force to replace it)");
 
@@ -78,14 +79,23 @@ public sealed class CheckpointWriter : IDisposable
             shardBytes += bytes;
             totalBytes += bytes;
         }
+        ModelBudget.RequireDisk(totalBytes, directory);
         var shards = groups.Select((g, i) => new Shard(
             groups.Count == 1 ? HfCheckpoint.SingleFile : $"model-{i + 1:D5}-of-{groups.Count:D5}.safetensors", g)).ToList();
 
         string parent = Path.GetDirectoryName(directory)!;
-        Directory.CreateDirectory(parent);
-        RemoveStaleTemporaries(parent, Path.GetFileName(directory));
         string temp = Path.Combine(parent, $".{Path.GetFileName(directory)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
+        try
+        {
+            Directory.CreateDirectory(parent);
+            RemoveStaleTemporaries(parent, Path.GetFileName(directory));
+            Directory.CreateDirectory(temp);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Named by the directory asked for: the temporary sibling is an implementation detail.
+            throw new CheckpointException(directory, $"cannot be written ({(e is UnauthorizedAccessException ? "permission denied" : "not writable")})");
+        }
         try
         {
             File.WriteAllText(Path.Combine(temp, HfCheckpoint.ConfigFile), config.ToJson(dtype).ToJsonString(Indented) + "\n");

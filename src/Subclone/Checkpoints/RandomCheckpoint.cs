@@ -19,6 +19,9 @@ public static class RandomCheckpoint
         bool overwrite = false, IProgress<(int Done, int Total)>? progress = null)
     {
         var shapes = TransformerModel.ParameterShapes(config).ToDictionary(s => s.Name, StringComparer.Ordinal);
+        // One tensor is in memory at a time (as float32, then converted): the largest must fit.
+        var largest = shapes.Values.MaxBy(s => s.ElementCount)!;
+        ModelBudget.RequireMemory(largest.ElementCount * 4.0, $"{largest.Name} has {largest.ElementCount:N0} elements ({largest.ElementCount * 4.0 / 1e9:N1} GB as float32)");
         using var writer = CheckpointWriter.Create(directory, config, shapes.Values, dtype, overwrite, maxShardBytes);
         int done = 0;
         foreach (string name in writer.Names)

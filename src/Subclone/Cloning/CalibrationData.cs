@@ -22,6 +22,7 @@ public sealed record CalibrationData(List<ModelBatch> Calibration, List<ModelBat
     public static CalibrationData Prepare(ITextTokenizer? tokenizer, ModelConfig config, string origin, IReadOnlyList<string> paths,
         int samples, int length, long seed, int heldOutSamples = 16)
     {
+        RequireSizes(samples, length, "--calib-samples", "--calib-length");
         if (config.Architecture == Architecture.Vit)
             return PrepareImages(config, origin, paths, samples, seed, heldOutSamples);
         string source = paths.Count == 0 ? DefaultCorpus.Name : string.Join(",", paths);
@@ -38,10 +39,25 @@ public sealed record CalibrationData(List<ModelBatch> Calibration, List<ModelBat
         int length2 = Math.Min(length, config.MaxPositions);
         if (config.IsDecoder)
         {
-            int needed = (samples + 1) * (length2 + 1) * 2;
-            var calibTokens = CalibrationSampler.TokenStream(calibrationDocs, tokenizer, needed);
-            var heldTokens = CalibrationSampler.TokenStream(heldOutDocs, tokenizer, (heldOutSamples + 1) * (length2 + 1) * 2);
+            int needed = (int)Math.Min(int.MaxValue, (samples + 1L) * (length2 + 1) * 2);
+            List<int> calibTokens, heldTokens;
+            if (documents.Count == 1)
+            {
+                // One document: its tail is held out, so evaluation never sees the calibration tokens.
+                var all = CalibrationSampler.TokenStream(documents, tokenizer, int.MaxValue);
+                int cut = all.Count - Math.Max(3, all.Count / 10);
+                if (cut < 3) throw new UserInputException($"{source}: one document of {all.Count} tokens is too short to calibrate on and hold out a tail");
+                (calibTokens, heldTokens) = (all[..cut], all[cut..]);
+            }
+            else
+            {
+                calibTokens = CalibrationSampler.TokenStream(calibrationDocs, tokenizer, needed);
+                heldTokens = CalibrationSampler.TokenStream(heldOutDocs, tokenizer, (int)Math.Min(int.MaxValue, (heldOutSamples + 1L) * (length2 + 1) * 2));
+            }
+            // A held-out window needs two tokens for one next-token loss; fewer would report a loss over nothing.
             int heldLength = Math.Min(length2, heldTokens.Count - 1);
+            if (heldLength < 2)
+                throw new UserInputException($"{source}: the held-out text has {heldTokens.Count} tokens; at least 3 are needed to evaluate on");
             return new CalibrationData(
                 CalibrationSampler.DecoderWindows(calibTokens, samples, length2, 8, seed),
                 CalibrationSampler.DecoderWindows(heldTokens, heldOutSamples, heldLength, 8, seed + 1),
@@ -79,11 +95,21 @@ public sealed record CalibrationData(List<ModelBatch> Calibration, List<ModelBat
     /// tokenizer such as those <c>subclone init</c> writes. Held-out batches use the next seed.</summary>
     public static CalibrationData RandomIds(ModelConfig config, int samples, int length, long seed, int heldOutSamples = 16)
     {
-        if (samples <= 0 || length <= 0) throw new UserInputException($"random calibration needs positive sizes, got {samples}×{length}");
+        if (config.Architecture == Architecture.Vit)
+            throw new UserInputException($"--calib-random-ids: {config.ArchitectureName} is an image model; random token ids calibrate text models (give --calib images)");
+        RequireSizes(samples, length, "--calib-random-ids N", "--calib-random-ids T");
         int length2 = Math.Min(length, config.MaxPositions);
         return new CalibrationData(
             CalibrationSampler.RandomIds(config.Vocab, samples, length2, 8, seed),
             CalibrationSampler.RandomIds(config.Vocab, heldOutSamples, length2, 8, seed + 1),
             $"random-ids:{samples}x{length2}");
+    }
+
+    /// <summary>At least one sample, and windows of two tokens or more: one token has no next token to score, and an
+    /// importance or loss over nothing would be written as NaN or infinity.</summary>
+    static void RequireSizes(int samples, int length, string samplesName, string lengthName)
+    {
+        if (samples < 1) throw new UserInputException($"{samplesName} must be positive, got {samples}");
+        if (length < 2) throw new UserInputException($"{lengthName} must be at least 2 (an input token and its next one), got {length}");
     }
 }

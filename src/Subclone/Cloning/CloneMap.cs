@@ -54,15 +54,25 @@ public sealed record CloneMap
     /// <summary>Reads a map written by <see cref="ToJsonNode"/>; <paramref name="path"/> names the file in errors.</summary>
     public static CloneMap FromJsonNode(JsonNode node, string path)
     {
+        if (node is not JsonObject fields) throw new InvalidDataException($"{path}: \"map\" must be an object, not {Kind(node)}");
+        // Every list must be present and hold numbers (null or a missing field would surface later as a crash).
+        foreach (string name in new[] { "residual_dims", "layer_map" })
+            if (fields[name] is not JsonArray list || list.Any(v => v is not JsonValue))
+                throw new InvalidDataException($"{path}: map.{name} must be a list of indices");
+        foreach (string name in new[] { "heads", "kv_heads", "ffn_neurons" })
+            if (fields[name] is not JsonArray perLayer || perLayer.Any(l => l is not JsonArray inner || inner.Any(v => v is not JsonValue)))
+                throw new InvalidDataException($"{path}: map.{name} must be a list of index lists, one per child layer");
         try
         {
             return node.Deserialize<CloneMap>(JsonOptions) ?? throw new InvalidDataException($"{path}: the map is empty");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path}: not a clone map ({e.Message.Split('.')[0]})");
+            throw new InvalidDataException($"{path}: not a clone map ({(e.Path is string at ? $"at {at}: " : "")}{e.Message.Split('.')[0]})");
         }
     }
+
+    static string Kind(JsonNode? node) => node switch { null => "null", JsonArray => "a list", JsonValue => "a value", _ => "an object" };
 
     /// <summary>Checks every index against the parent's shape and the lists against each other.</summary>
     public void Validate(Models.ModelConfig parent, string origin)

@@ -84,14 +84,65 @@ public static class CloneReport
         ["head_dim"] = c.HeadDim, ["ffn"] = c.Ffn, ["vocab"] = c.Vocab,
     };
 
+    /// <summary>The format string this code writes and reads.</summary>
+    public const string Format = "subclone.clone_map/1";
+
     /// <summary>Reads the map from a clone_map.json written by <see cref="Build(ModelSource, ModelConfig, CloneMap, ImportanceScores?)"/>.</summary>
-    public static CloneMap ReadMap(string path)
+    public static CloneMap ReadMap(string path) => CloneMap.FromJsonNode(ReadReport(path)["map"]!, path);
+
+    /// <summary>
+    /// Reads the map to replay on <paramref name="parent"/>, refusing, with the field named, a file of another format, a
+    /// map made from another architecture or shape, or one whose recorded target is not the shape its lists give.
+    /// Different weights (a sibling checkpoint of the same shape) are allowed: the returned warning says so.
+    /// </summary>
+    public static (CloneMap Map, string? Warning) ReadMap(string path, ModelConfig parent, string? parentFingerprint)
     {
+        var report = ReadReport(path);
+        if (report["format"] is not JsonValue format || !format.TryGetValue(out string? version) || version != Format)
+            throw new InvalidDataException($"{path}: format is {Describe(report["format"])}, not \"{Format}\"");
+        if (report["parent"] is not JsonObject made) throw new InvalidDataException($"{path}: has no \"parent\" object");
+        if (made["architecture"] is JsonValue arch && arch.TryGetValue(out string? architecture) && architecture != parent.ArchitectureName)
+            throw new InvalidDataException(
+                $"{path}: parent.architecture is {architecture}; this map was made from another parent and cannot be replayed on {parent.ArchitectureName}");
+        var expected = Shape(parent);
+        if (made["shape"] is not JsonObject shape) throw new InvalidDataException($"{path}: has no parent.shape object");
+        foreach (var (key, value) in expected)
+            if (shape[key]?.ToJsonString() != value!.ToJsonString())
+                throw new InvalidDataException(
+                    $"{path}: parent.shape.{key} is {Describe(shape[key])} but this parent's is {value}; the map was made from another parent");
+
+        var map = CloneMap.FromJsonNode(report["map"]!, path);
+        map.Validate(parent, path);
+        if (report["target"] is JsonObject target)
+        {
+            var listed = new Dictionary<string, int>
+            {
+                ["hidden"] = map.ResidualDims.Length, ["layers"] = map.LayerMap.Length, ["heads"] = map.Heads[0].Length,
+                ["kv_heads"] = map.KvHeads[0].Length, ["ffn"] = map.FfnNeurons[0].Length,
+            };
+            foreach (var (key, count) in listed)
+                if (target[key] is JsonNode recorded && recorded.ToJsonString() != count.ToString())
+                    throw new InvalidDataException($"{path}: target.{key} is {Describe(recorded)} but the map keeps {count}");
+        }
+        string? warning = null;
+        if (parentFingerprint is not null && made["sha256"] is JsonValue sha && sha.TryGetValue(out string? recordedSha) && recordedSha != parentFingerprint)
+            warning = $"{path} was made from other weights of this shape (parent.sha256 {recordedSha[..Math.Min(12, recordedSha.Length)]}…, "
+                + $"these are {parentFingerprint[..12]}…); replaying its indices on them";
+        return (map, warning);
+    }
+
+    static JsonObject ReadReport(string path)
+    {
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a directory; give the {FileName} file");
         JsonNode? node;
         try { node = JsonNode.Parse(File.ReadAllText(path)); }
         catch (System.Text.Json.JsonException e) { throw new InvalidDataException($"{path}: not valid JSON ({e.Message.Split('.')[0]})"); }
+        catch (FileNotFoundException) { throw new InvalidDataException($"{path}: no such file"); }
         catch (IOException e) { throw new InvalidDataException($"{path}: {e.Message}"); }
-        var map = node?["map"] ?? throw new InvalidDataException($"{path}: has no \"map\" object");
-        return CloneMap.FromJsonNode(map, path);
+        if (node is not JsonObject report) throw new InvalidDataException($"{path}: a clone map is a JSON object, not {(node is null ? "null" : node is JsonArray ? "a list" : "a value")}");
+        if (report["map"] is not JsonObject) throw new InvalidDataException($"{path}: has no \"map\" object");
+        return report;
     }
+
+    static string Describe(JsonNode? node) => node is null ? "missing" : OneLine.Escape(node.ToJsonString());
 }

@@ -14,6 +14,7 @@ public static class Subcloner
     public static CloneResult Clone(TransformerModel parent, CloneTarget target, ImportanceScores? scores, CloneOptions options)
     {
         var childConfig = target.Apply(parent.Config);
+        ModelBudget.RequireMemory(childConfig, "the child");  // a deeper child is refused before its map is planned
         var map = ClonePlanner.Plan(parent.Config, childConfig, scores, options);
         return new CloneResult(Apply(parent, map), map);
     }
@@ -22,6 +23,7 @@ public static class Subcloner
     public static TransformerModel Apply(TransformerModel parent, CloneMap map)
     {
         var childConfig = ChildConfig(parent.Config, map);
+        ModelBudget.RequireMemory(childConfig, "the child");
         var tensors = Slicer.Slice(parent, childConfig, map);
         try
         {

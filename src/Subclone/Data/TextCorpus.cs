@@ -33,13 +33,14 @@ public static class TextCorpus
 
     static IEnumerable<string> ReadFile(string file)
     {
+        string content = ReadText(file);
         if (file.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
             int line = 0;
-            foreach (string row in File.ReadLines(file))
+            foreach (string row in content.Split('\n'))
             {
                 line++;
-                if (string.IsNullOrWhiteSpace(row)) continue;
+                if (string.IsNullOrWhiteSpace(row)) continue;  // also the \r of a CRLF line end
                 string? text;
                 try
                 {
@@ -52,9 +53,27 @@ public static class TextCorpus
             }
             yield break;
         }
-        string content = File.ReadAllText(file);
         foreach (string part in content.Split("<|endoftext|>"))
             foreach (string doc in part.Split(["\n\n", "\r\n\r\n"], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 if (doc.Length > 0) yield return doc;
+    }
+
+    static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// The file as UTF-8 text, refusing binary files (an image set, a gzip archive, a checkpoint), which would otherwise be
+    /// read as a few long "documents" of replacement characters and trained on.
+    /// </summary>
+    public static string ReadText(string file)
+    {
+        byte[] bytes = File.ReadAllBytes(file);
+        if (bytes.Length >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B)
+            throw new UserInputException($"{file}: gzip-compressed data, not text (decompress it, or give .txt / .jsonl files)");
+        if (Array.IndexOf(bytes, (byte)0) >= 0) throw new UserInputException($"{file}: binary data (it has NUL bytes), not text");
+        try { return StrictUtf8.GetString(bytes).TrimStart('\uFEFF'); }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            throw new UserInputException($"{file}: not UTF-8 text (invalid byte at offset {e.Index})");
+        }
     }
 }

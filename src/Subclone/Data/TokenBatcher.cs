@@ -19,12 +19,18 @@ public sealed class TokenBatcher
     {
         if (batchSize <= 0) throw new UserInputException($"batch size must be positive, got {batchSize}");
         if (sequenceLength <= 0) throw new UserInputException($"sequence length must be positive, got {sequenceLength}");
+        // One batch is read into one array of ids: past this it would overflow, and no model step of that size fits anyway.
+        if ((long)batchSize * (sequenceLength + 1L) > MaxBatchTokens)
+            throw new UserInputException($"--batch {batchSize} × --seq {sequenceLength} is {(long)batchSize * sequenceLength:N0} tokens per batch, more than {MaxBatchTokens:N0}");
         Data = data;
         BatchSize = batchSize;
         SequenceLength = sequenceLength;
         _random = new SplitMix64(seed);
         RequireWindow(data.Train, "train");
     }
+
+    /// <summary>The most tokens one batch may hold (2 GiB of int64 ids).</summary>
+    public const long MaxBatchTokens = 1L << 28;
 
     /// <summary>The token file windows are read from.</summary>
     public TokenDataset Data { get; }
@@ -69,8 +75,12 @@ public sealed class TokenBatcher
     {
         RequireWindow(split, "validation");
         if (batches <= 0) throw new UserInputException($"evaluation batches must be positive, got {batches}");
-        int window = SequenceLength + 1, count = batches * BatchSize;
-        long positions = split.Count - SequenceLength;
+        int window = SequenceLength + 1;
+        long count = (long)batches * BatchSize, positions = split.Count - SequenceLength;
+        // More windows than start positions would only repeat windows (and take as long as the split is small).
+        if (count > positions)
+            throw new UserInputException($"--eval-batches {batches} × --batch {BatchSize} = {count:N0} windows, but the validation split has "
+                + $"{positions:N0} window positions ({split.Count:N0} tokens, --seq {SequenceLength}); use fewer --eval-batches");
         var result = new List<ModelBatch>();
         for (int b = 0; b < batches; b++)
         {
@@ -78,7 +88,7 @@ public sealed class TokenBatcher
             var ids = new long[BatchSize * window];
             for (int j = 0; j < BatchSize; j++)
             {
-                int i = b * BatchSize + j;
+                long i = (long)b * BatchSize + j;
                 long offset = count == 1 ? 0 : (long)((Int128)i * (positions - 1) / (count - 1));
                 Data.Read(split.Start + offset, ids.AsSpan(j * window, window));
             }
@@ -90,6 +100,7 @@ public sealed class TokenBatcher
     void RequireWindow(TokenSplit split, string name)
     {
         if (split.Count < SequenceLength + 1)
-            throw new UserInputException($"the {name} split has {split.Count} tokens; a window of --seq {SequenceLength} needs {SequenceLength + 1} (use a shorter --seq or more text)");
+            throw new UserInputException($"{string.Join(", ", Data.Info.Inputs)}: the {name} split has {split.Count} tokens; a window of --seq {SequenceLength} "
+                + $"needs {SequenceLength + 1} (use a shorter --seq or more text)");
     }
 }

@@ -43,6 +43,7 @@ public static class TokenCache
 
         string identity = TokenizerIdentity.Of(tokenizer);
         string directory = cacheDirectory ?? DefaultDirectory();
+        if (File.Exists(directory)) throw new UserInputException($"--cache {directory} is a file; give a directory for the token cache");
         string key = Sha256Hex(string.Join("\n", [identity, .. inputs, validationFraction.ToString("R"), splitSeed.ToString()]))[..20];
         string tokenPath = Path.Combine(directory, key + ".tokens"), sidecarPath = Path.Combine(directory, key + ".json");
         string contentHash = ContentHash(files);
@@ -64,9 +65,10 @@ public static class TokenCache
         string tokenPath, double validationFraction, ulong splitSeed, Action<string>? status)
     {
         var documents = TextCorpus.Load(paths);
-        if (documents.Count < 2)
-            throw new UserInputException($"{string.Join(", ", inputs)}: {documents.Count} document; at least two are needed so one can be held out for validation (documents are separated by blank lines)");
-        var validation = ValidationDocuments(documents.Count, validationFraction, splitSeed);
+        // One document (a book, a file without blank lines) cannot give up a whole document for validation: its tail is
+        // held out instead, as a contiguous run after the train tokens, so no validation window overlaps the train part.
+        bool tail = documents.Count == 1;
+        var validation = tail ? new HashSet<int>() : ValidationDocuments(documents.Count, validationFraction, splitSeed);
         status?.Invoke($"tokenizing {documents.Count} documents into {tokenPath}");
 
         int width = tokenizer.VocabSize <= 65536 ? 2 : 4;
@@ -83,6 +85,20 @@ public static class TokenCache
                     throw new InvalidOperationException($"tokenizer produced id {id}, outside its vocabulary of {tokenizer.VocabSize}");
                 if (width == 2) writer.Write((ushort)id); else writer.Write((uint)id);
                 tokens++;
+            }
+            if (tail)
+            {
+                var ids = tokenizer.Encode(documents[0]);
+                int held = (int)Math.Max(1, Math.Round(ids.Count * validationFraction));
+                if (ids.Count - held < 1)
+                    throw new UserInputException($"{string.Join(", ", inputs)}: one document of {ids.Count} tokens is too short to hold out a validation tail");
+                if (bos is int bosId) Put(bosId);
+                for (int i = 0; i < ids.Count - held; i++) Put(ids[i]);
+                trainTokens = tokens;
+                for (int i = ids.Count - held; i < ids.Count; i++) Put(ids[i]);
+                if (tokenizer.EosId is int eos) Put(eos);
+                status?.Invoke($"one document: its last {tokens - trainTokens:N0} tokens ({validationFraction:P0}) are held out for validation, after the train part");
+                return;
             }
             foreach (bool held in new[] { false, true })
             {
@@ -101,6 +117,7 @@ public static class TokenCache
             Tokenizer = identity, ContentSha256 = contentHash, Inputs = inputs, BytesPerToken = width,
             Documents = documents.Count, Tokens = tokens, SplitSeed = splitSeed, ValidationFraction = validationFraction,
             TrainDocuments = documents.Count - validation.Count, ValidationDocuments = validation.Count, TrainTokens = trainTokens,
+            ValidationIsTail = tail,
         };
     }
 

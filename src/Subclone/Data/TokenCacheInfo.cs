@@ -36,6 +36,9 @@ public sealed record TokenCacheInfo
     /// <summary>Tokens in the train split (the file's first tokens).</summary>
     public required long TrainTokens { get; init; }
 
+    /// <summary>True when the corpus was one document and the validation split is its tail (then no document is held out whole).</summary>
+    public bool ValidationIsTail { get; init; }
+
     /// <summary>Tokens in the validation split (the rest of the file).</summary>
     public long ValidationTokens => Tokens - TrainTokens;
 
@@ -60,6 +63,7 @@ public sealed record TokenCacheInfo
             ["validation_documents"] = ValidationDocuments,
             ["train_tokens"] = TrainTokens,
             ["validation_tokens"] = ValidationTokens,
+            ["validation_is_tail"] = ValidationIsTail,
         },
     };
 
@@ -85,6 +89,7 @@ public sealed record TokenCacheInfo
                 TrainDocuments = Value<long>(split["train_documents"]),
                 ValidationDocuments = Value<long>(split["validation_documents"]),
                 TrainTokens = Value<long>(split["train_tokens"]),
+                ValidationIsTail = split["validation_is_tail"] is JsonValue isTail && isTail.TryGetValue(out bool t) && t,
             };
         }
         catch (Exception e) when (e is JsonException or FormatException or IOException)

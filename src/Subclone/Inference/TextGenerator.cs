@@ -15,6 +15,7 @@ public static class TextGenerator
     {
         if (!model.Config.IsDecoder) throw new ArgumentException($"{model.Config.ArchitectureName} is not a decoder; generate needs GPT-2 or Llama-family models");
         if (prompt.Count == 0) throw new ArgumentException("the prompt is empty");
+        Validate(model.Config, prompt, maxNewTokens, sampling);
         model.eval();
         var ids = new List<int>(prompt);
         var generator = new torch.Generator((ulong)sampling.Seed);
@@ -30,6 +31,24 @@ public static class TextGenerator
             if (eosId is int eos && next == eos) break;
         }
         return ids;
+    }
+
+    /// <summary>
+    /// Refuses what would otherwise be ignored or crash mid-way: a temperature that is not a finite number ≥ 0 (a negative
+    /// one would quietly mean greedy, NaN throws from torch), a negative top-k, ids outside the vocabulary, and more
+    /// tokens than the model has positions for (it was never trained to continue past them).
+    /// </summary>
+    public static void Validate(ModelConfig config, IReadOnlyList<int> prompt, int maxNewTokens, SamplingOptions sampling)
+    {
+        if (!(sampling.Temperature >= 0 && double.IsFinite(sampling.Temperature)))
+            throw new UserInputException($"--temperature {sampling.Temperature}: must be a finite number ≥ 0 (0 is greedy)");
+        if (sampling.TopK < 0) throw new UserInputException($"--top-k {sampling.TopK}: must not be negative (0: all tokens)");
+        if (maxNewTokens < 0) throw new UserInputException($"--max-new-tokens {maxNewTokens}: must not be negative");
+        foreach (int id in prompt)
+            if (id < 0 || id >= config.Vocab) throw new UserInputException($"--prompt-ids: {id} is not a token id below the vocabulary size {config.Vocab}");
+        if ((long)prompt.Count + maxNewTokens > config.MaxPositions)
+            throw new UserInputException(
+                $"--max-new-tokens {maxNewTokens}: the prompt's {prompt.Count} tokens plus {maxNewTokens} new ones exceed the model's {config.MaxPositions} positions");
     }
 
     static int Sample(Tensor logits, SamplingOptions sampling, torch.Generator generator)

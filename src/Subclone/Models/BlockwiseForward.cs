@@ -23,7 +23,8 @@ public abstract class BlockwiseForward
         Architecture.Gpt2 => new Gpt2(config),
         Architecture.Llama => new Llama(config),
         Architecture.Bert => new Bert(config),
-        _ => throw new NotSupportedException($"{config.Architecture} models cannot be run block by block"),
+        // Bad input, not a bug: --streaming (or a parent too large for memory) asked for a family without a blockwise pass.
+        _ => throw new UserInputException($"{config.ArchitectureName} cannot be run block by block, so it cannot be streamed (--streaming); clone it in memory"),
     };
 
     /// <summary>An empty module for the embedding, and the prefix that turns its state_dict keys into checkpoint names.</summary>

@@ -19,7 +19,7 @@ public static class ComparisonReport
             foreach (var h in run.History)
                 csv.AppendLine(string.Join(",", run.Init, h.Step, F(h.LearningRate), F(h.TrainLoss), F(h.Validation), h.Seen, F(h.ElapsedSeconds)));
         AtomicFile.WriteAllText(Path.Combine(outDir, "metrics.csv"), csv.ToString());
-        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), result.ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(outDir, "summary.json"), FiniteJson.Of(result.ToJson()).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         LossPlot(result, Path.Combine(outDir, "loss.png"), title);
     }
 

@@ -56,7 +56,7 @@ public static partial class Comparison
     /// <paramref name="runChild"/> wraps each run (e.g. with a progress bar).
     /// </summary>
     public static ComparisonResult Run(ModelSource parent, TokenDataset data, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, ChildRunner? runChild = null)
+        Action<string>? status = null, ChildRunner? runChild = null, CancellationToken cancel = default)
     {
         if (!parent.Model.Config.IsDecoder) throw new UserInputException($"compare trains decoders; {parent.Model.Config.ArchitectureName} is not one yet");
         plan.Validate();
@@ -72,7 +72,7 @@ public static partial class Comparison
         }
 
         // The same sampler seed for every init: each child sees exactly the same batches in the same order.
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, ChildInits.PaperPreset, "training",
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperPreset, "training",
             (child, _, options) => new LanguageModelTask(child, new TokenBatcher(data, opts.BatchSize, opts.SequenceLength, (ulong)opts.Seed), options));
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}/{childConfig.KvHeads}, ffn {childConfig.Ffn}";
         return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Validation = ValidationMetric.NextTokenLoss };
@@ -104,7 +104,7 @@ public static partial class Comparison
     /// held-out sentences.
     /// </summary>
     public static ComparisonResult RunEncoder(ModelSource parent, IReadOnlyList<string> documents, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, ChildRunner? runChild = null)
+        Action<string>? status = null, ChildRunner? runChild = null, CancellationToken cancel = default)
     {
         plan.Validate();
         if (parent.Tokenizer is not Data.Tokenizers.IEncoderTokenizer tokenizer)
@@ -128,7 +128,7 @@ public static partial class Comparison
             scores = Calibrator.Measure(parent.Model, train.Take(plan.CalibrationBatches).ToList(), "training sentences", opts.Seed);
         }
 
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, ChildInits.PaperPreset, "distilling",
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperPreset, "distilling",
             (child, dims, options) => new EmbeddingDistillationTask(child, parent.Model, dims, train, validation, options));
         foreach (var batch in train.Concat(validation)) batch.Dispose();
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
@@ -146,11 +146,13 @@ public static partial class Comparison
     /// <param name="outDir">Where each init's trained child is saved.</param>
     /// <param name="status">Receives one-line progress messages.</param>
     /// <param name="runChild">Wraps each child's run, e.g. in a progress bar.</param>
+    /// <param name="cancel">Ctrl+C: the running child checkpoints the step it reached and the comparison stops.</param>
     /// <param name="validationImages">Images to evaluate on, e.g. the dataset's test set; without them a seeded tenth
     /// of <paramref name="images"/> is held out. Give them when the parent trained on <paramref name="images"/>: a held-out
     /// tenth of its own training data flatters every child that inherits its weights.</param>
     public static ComparisonResult RunImages(ModelSource parent, Data.Images.ImageDataset images, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, ChildRunner? runChild = null, Data.Images.ImageDataset? validationImages = null)
+        Action<string>? status = null, ChildRunner? runChild = null, Data.Images.ImageDataset? validationImages = null,
+        CancellationToken cancel = default)
     {
         plan.Validate();
         var opts = plan.Training;
@@ -168,7 +170,7 @@ public static partial class Comparison
             foreach (var batch in calibration) batch.Dispose();
         }
 
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, ChildInits.PaperVitPreset, "training",
+        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperVitPreset, "training",
             (child, _, options) => new ImageClassificationTask(child, train, validation, options));
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
         return new ComparisonResult(runs, opts.Steps, parent.Origin, shape)
@@ -181,7 +183,7 @@ public static partial class Comparison
     /// <paramref name="task"/> makes, with its preset (or the plan's override), its run saved under
     /// <paramref name="outDir"/>/init, and collects its curve.</summary>
     static List<ComparisonRun> TrainEach(ModelSource parent, ModelConfig childConfig, ImportanceScores? scores, ComparisonPlan plan, string outDir,
-        Action<string>? status, ChildRunner? runChild, Func<ChildInit, (double, double)> paperPreset, string verb,
+        Action<string>? status, ChildRunner? runChild, CancellationToken cancel, Func<ChildInit, (double, double)> paperPreset, string verb,
         Func<TransformerModel, int[], TrainingOptions, TrainingTask> task)
     {
         var runs = new List<ComparisonRun>();
@@ -194,8 +196,10 @@ public static partial class Comparison
             using (var loop = new TrainingLoop(task(child, dims, options), Path.Combine(outDir, name), companionSource: parent.Directory))
             {
                 status?.Invoke($"{verb} {name} (lr {lr:G3}, wd {wd:G3})");
-                if (runChild is not null) runChild(name, p => loop.Run(p));
-                else loop.Run();
+                if (runChild is not null) runChild(name, p => loop.Run(p, cancel));
+                else loop.Run(cancel: cancel);
+                // Ctrl+C: the run checkpointed the step it reached; the comparison has no result without every run.
+                cancel.ThrowIfCancellationRequested();
                 runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. loop.History]));
             }
             child.Dispose();

@@ -27,7 +27,7 @@ public static partial class Comparison
     /// read, and runs the comparison (<see cref="Run"/>, <see cref="RunEncoder"/>, <see cref="RunImages"/>).
     /// </summary>
     public static ComparisonResult RunFor(ModelSource parent, ComparisonData data, ComparisonPlan plan, string outDir,
-        Action<string>? status = null, ChildRunner? runChild = null)
+        Action<string>? status = null, ChildRunner? runChild = null, CancellationToken cancel = default)
     {
         plan.Validate();
         var config = parent.Model.Config;
@@ -44,14 +44,14 @@ public static partial class Comparison
                 using var images = ImageSources.Load(data.Paths[0], transform);
                 using var validation = data.ValidationImages is string v ? ImageSources.Load(v, transform) : null;
                 ReplaceDirectory(outDir);
-                return RunImages(parent, images, plan with { Training = plan.Training with { SequenceLength = 1 } }, outDir, status, runChild, validation);
+                return RunImages(parent, images, plan with { Training = plan.Training with { SequenceLength = 1 } }, outDir, status, runChild, validation, cancel);
             }
             case Models.Architecture.Bert:
             {
                 status?.Invoke($"reading {source}");
                 var documents = TextCorpus.Load(data.Paths);
                 ReplaceDirectory(outDir);
-                return RunEncoder(parent, documents, plan, outDir, status, runChild);
+                return RunEncoder(parent, documents, plan, outDir, status, runChild, cancel);
             }
             default:
             {
@@ -61,7 +61,7 @@ public static partial class Comparison
                 status?.Invoke($"reading {source}");
                 using var tokens = TokenCache.Open(data.Paths, tokenizer, data.Cache, status: status);
                 ReplaceDirectory(outDir);
-                return Run(parent, tokens, plan, outDir, status, runChild);
+                return Run(parent, tokens, plan, outDir, status, runChild, cancel);
             }
         }
     }

@@ -20,7 +20,7 @@ public sealed class MetricsLog(string directory)
     public void Append(StepMetrics row)
     {
         Directory.CreateDirectory(directory);
-        File.AppendAllText(JsonlPath, row.ToJson().ToJsonString() + "\n");
+        File.AppendAllText(JsonlPath, FiniteJson.Of(row.ToJson()).ToJsonString() + "\n");
         if (!File.Exists(CsvPath)) File.WriteAllText(CsvPath, string.Join(",", row.Columns) + "\n");
         File.AppendAllText(CsvPath, row.ToCsv() + "\n");
     }

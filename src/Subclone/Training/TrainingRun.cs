@@ -68,7 +68,9 @@ public sealed class TrainingRun : IDisposable
         if (request.ConfigPath is string configPath)
         {
             if (!File.Exists(configPath)) throw new UserInputException($"--config {configPath}: no such file");
-            return (TransformerModel.Create(ModelConfig.Load(configPath), options.Seed), options, null, null);
+            var config = ModelConfig.Load(configPath);
+            ModelBudget.RequireMemory(config, configPath);  // an absurd config is one line, not an allocation of terabytes
+            return (TransformerModel.Create(config, options.Seed), options, null, null);
         }
         if (Path.GetFullPath(request.Model!) == outDir) throw new UserInputException("--out is the model being trained; pass --resume to continue a run, or another --out");
         var source = loadModel(request.Model!);

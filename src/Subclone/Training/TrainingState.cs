@@ -80,7 +80,7 @@ public sealed record TrainingState
     };
 
     /// <summary>trainer_state.json's text: the state, indented.</summary>
-    public string ToJsonString() => ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+    public string ToJsonString() => FiniteJson.Of(ToJson()).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 
     /// <summary>Reads trainer_state.json; a malformed file is an <see cref="InvalidDataException"/> naming it.</summary>
     public static TrainingState Read(string path)

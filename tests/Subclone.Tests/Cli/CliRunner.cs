@@ -5,11 +5,17 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Out, string Error);
 
-    public static Result Run(params string[] args)
+    /// <summary>Runs as a script would: stderr is not a terminal, so it holds warnings and errors only.</summary>
+    public static Result Run(params string[] args) => Run(args, progress: false);
+
+    /// <summary>Runs as on a terminal: progress and status lines on stderr too.</summary>
+    public static Result RunWithProgress(params string[] args) => Run(args, progress: true);
+
+    static Result Run(string[] args, bool progress)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = Subclone.Cli.Program.Run(args, stdout, stderr);
+        int code = Subclone.Cli.Program.Run(args, stdout, stderr, progress: progress);
         return new Result(code, stdout.ToString(), stderr.ToString());
     }
 }

@@ -31,7 +31,8 @@ public class TrainInterruptTests
         using var interrupt = new CancellationTokenSource();
         var stdout = new StringWriter();
         var stderr = new InterruptOnProgress(interrupt);
-        int code = Subclone.Cli.Program.Run(run, stdout, stderr, interrupt: interrupt.Token);
+        // Progress on, as on a terminal: the interrupt is pressed at the first progress line.
+        int code = Subclone.Cli.Program.Run(run, stdout, stderr, interrupt: interrupt.Token, progress: true);
 
         Assert.True(code == 130, $"exit {code}: {stderr}");
         Assert.EndsWith("--resume continues", stderr.ToString().TrimEnd().Split('\n')[^1]);

@@ -17,11 +17,12 @@ public sealed class HubCliTests : IDisposable
         _temp.Dispose();
     }
 
+    /// <summary>Runs in-process with progress on, as on a terminal (captured stderr is not one, so it would be off).</summary>
     (int Code, string Out, string Error) Run(params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = Subclone.Cli.Program.Run(args, stdout, stderr, _hub.Settings(_temp["cache"]));
+        int code = Subclone.Cli.Program.Run(args, stdout, stderr, _hub.Settings(_temp["cache"]), progress: true);
         return (code, stdout.ToString(), stderr.ToString());
     }
 

@@ -109,7 +109,7 @@ public class StreamingInitTests
 
         var bad = CliRunner.Run("init", "--config", config, "--out", dir["m"], "--shard-size", "lots");
         Assert.Equal(2, bad.ExitCode);
-        Assert.Contains("--shard-size 'lots' is not a size", bad.Error);
+        Assert.Contains("--shard-size lots: not a size", bad.Error);
         Assert.False(Directory.Exists(dir["m"]));
 
         Assert.Equal(0, CliRunner.Run("init", "--config", config, "--out", dir["m"], "--shard-size", "2KB").ExitCode);

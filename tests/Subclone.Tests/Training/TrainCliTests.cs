@@ -56,7 +56,7 @@ public class TrainCliTests
         using var dir = new TempDir();
         var (config, data) = Setup(dir);
 
-        var train = CliRunner.Run("train", "--config", config, "--data", data, "--out", dir["run"], "--steps", "4", "--batch", "2", "--seq", "8",
+        var train = CliRunner.RunWithProgress("train", "--config", config, "--data", data, "--out", dir["run"], "--steps", "4", "--batch", "2", "--seq", "8",
             "--eval-every", "2", "--eval-batches", "1", "--cache", dir["cache"]);
 
         Assert.True(train.ExitCode == 0, train.Error);
@@ -69,7 +69,7 @@ public class TrainCliTests
     [InlineData("exists", "already exists")]
     [InlineData("no model", "give a MODEL")]
     [InlineData("resume without state", "trainer_state.json")]
-    [InlineData("zero steps", "--steps must be positive")]
+    [InlineData("zero steps", "--steps 0: must be positive")]
     [InlineData("tokenizer too big", "does not fit the model's vocab_size 100")]
     [InlineData("seq too long", "exceeds the model's n_positions")]
     [InlineData("missing data", "no such file")]
@@ -81,7 +81,7 @@ public class TrainCliTests
             "--steps", what == "zero steps" ? "0" : "2", "--seq", what == "seq too long" ? "64" : "8"];
         string[] args = what switch
         {
-            "exists" => ["train", "--config", config, "--out", dir["model"], .. common],
+            "exists" => ["train", "--config", config, "--out", Directory.CreateDirectory(dir["taken"]).FullName, .. common],
             "no model" => ["train", "--out", dir["run"], .. common],
             "resume without state" => ["train", "--out", dir["model"], "--resume", .. common],
             _ => ["train", "--config", config, "--out", dir["run"], .. common],

@@ -54,8 +54,8 @@ public sealed record ModelFamily
     public bool PrependsBos { get; init; }
     /// <summary>tie_word_embeddings when the config does not say.</summary>
     public bool TiedHeadDefault { get; init; }
-    /// <summary>Config fields holding one entry per block (<c>layer_types</c>, …), rewritten by a child's layer map.</summary>
-    public IReadOnlyList<string> PerLayerFields { get; init; } = [];
+    /// <summary>Config fields that say something per block (<c>layer_types</c>, …), rewritten by a child's layer map.</summary>
+    public IReadOnlyList<PerLayerField> PerLayerFields { get; init; } = [];
     /// <summary>The forward-changing config fields (of <see cref="ForwardFields.Known"/>) this family implements.</summary>
     public IReadOnlyList<string> ImplementedFields { get; init; } = [];
     /// <summary>A factor beyond √(n/n') for one child tensor (Gemma's embedding normaliser); null: none.</summary>

@@ -14,6 +14,15 @@ public static class LlamaFamily
     static bool AttentionBias(ModelConfig c) => c.AttentionBias;
     static bool OutputBias(ModelConfig c) => c.AttentionBias && !LlamaOptions.Of(c).QkvBiasOnly;
     static bool MlpBias(ModelConfig c) => c.MlpBias;
+    static LlamaOptions Options(ModelConfig c) => LlamaOptions.Of(c);
+    static bool PreNorms(ModelConfig c) => !Options(c).PostSublayerNorms;
+    static bool PostNorms(ModelConfig c) => Options(c).PostSublayerNorms;
+    static bool PerHead(ModelConfig c) => Options(c).QkNorm == QkNorm.PerHead;
+    static bool FullWidth(ModelConfig c) => Options(c).QkNorm == QkNorm.FullWidth;
+
+    /// <summary>Qwen3's q_norm / k_norm: one head_dim-wide scale shared by every head, so never cut.</summary>
+    static ParameterRow HeadDimNorm(string name) =>
+        new ParameterRow(name, c => [c.HeadDim], new([AxisRole.Whole]), _ => ParameterInit.One) { When = PerHead };
     const string Block = "model.layers.{layer}.";
 
     /// <summary>Llama's descriptor; variants derive theirs from it with <c>with</c>.</summary>
@@ -27,15 +36,21 @@ public static class LlamaFamily
         Parameters =
         [
             Embedding("model.embed_tokens.weight", c => c.Vocab),
-            .. Norm(Block + "input_layernorm", withBias: false),
+            .. Norm(Block + "input_layernorm", withBias: false).Select(r => r.OnlyWhen(PreNorms)),
             .. Linear(Block + "self_attn.q_proj", H, R, AttentionBias),
             .. Linear(Block + "self_attn.k_proj", KV, R, AttentionBias),
             .. Linear(Block + "self_attn.v_proj", KV, R, AttentionBias),
             .. Linear(Block + "self_attn.o_proj", R, H, OutputBias),
+            HeadDimNorm(Block + "self_attn.q_norm.weight"),
+            HeadDimNorm(Block + "self_attn.k_norm.weight"),
+            // OLMo 2's norms span the projection and are cut with its heads.
+            Vector(Block + "self_attn.q_norm.weight", H, ParameterInit.One) with { When = FullWidth },
+            Vector(Block + "self_attn.k_norm.weight", KV, ParameterInit.One) with { When = FullWidth },
             .. Norm(Block + "post_attention_layernorm", withBias: false),
             .. Linear(Block + "mlp.gate_proj", F, R, MlpBias),
             .. Linear(Block + "mlp.up_proj", F, R, MlpBias),
             .. Linear(Block + "mlp.down_proj", R, F, MlpBias),
+            .. Norm(Block + "post_feedforward_layernorm", withBias: false).Select(r => r.OnlyWhen(PostNorms)),
             .. Norm("model.norm", withBias: false),
             Head("lm_head.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
@@ -54,10 +69,10 @@ public static class LlamaFamily
             Family = family, ModelType = r.String("model_type"),
             Hidden = hidden, Layers = r.Int("num_hidden_layers"), Heads = heads,
             KvHeads = r.OptionalInt("num_key_value_heads") ?? heads,
-            HeadDim = r.OptionalInt("head_dim") ?? (heads > 0 && hidden % heads == 0 ? hidden / heads : 0),
+            HeadDim = r.OptionalInt("head_dim") ?? options.HeadDimDefault ?? (heads > 0 && hidden % heads == 0 ? hidden / heads : 0),
             Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"),
-            MaxPositions = r.OptionalInt("max_position_embeddings") ?? 2048,
-            NormEps = r.OptionalDouble("rms_norm_eps") ?? 1e-6,
+            MaxPositions = r.OptionalInt("max_position_embeddings") ?? options.MaxPositionsDefault,
+            NormEps = r.OptionalDouble("rms_norm_eps") ?? options.NormEpsDefault,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? family.TiedHeadDefault,
             RopeTheta = r.OptionalDouble("rope_theta") ?? 10000,
             AttentionBias = options.QkvBiasOnly || (r.OptionalBool("attention_bias") ?? false),

@@ -92,6 +92,8 @@ public sealed record ModelConfig
         string modelType = r.String("model_type");
         var family = ModelFamilies.Find(modelType)
             ?? throw new CheckpointException(path, $"model_type '{modelType}' is not supported ({ModelFamilies.SupportedModelTypes})");
+        // Before the shape: a parent Subclone would compute as a different function is refused whatever its shape.
+        ForwardFields.RefuseUnimplemented(json, family, path);
         var config = family.Parse(r, family);
         // Read here, not where used, so a malformed value is reported as config.json's fault.
         if (json["architectures"] is { } architectures

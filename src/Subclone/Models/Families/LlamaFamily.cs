@@ -54,7 +54,7 @@ public static class LlamaFamily
             .. Norm("model.norm", withBias: false),
             Head("lm_head.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
-        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = EvenHeadDim,
+        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate,
         Create = (c, _) => new LlamaModel(c),
         Blockwise = c => new BlockwiseForward.Llama(c),
     };
@@ -100,8 +100,38 @@ public static class LlamaFamily
         return fileKey;
     }
 
-    static void EvenHeadDim(ModelConfig c, string path)
+    static void Validate(ModelConfig c, string path)
     {
         if (c.HeadDim > 0 && c.HeadDim % 2 != 0) throw new CheckpointException(path, $"field 'head_dim' ({c.HeadDim}) must be even for rotary embeddings");
+        var options = LlamaOptions.Of(c);
+        var r = new ConfigReader(c.Raw, path);
+        if (options.SlidingWindows != SlidingWindows.None && r.OptionalInt("sliding_window") is int window && window <= 0)
+            throw new CheckpointException(path, $"field 'sliding_window' must be positive, got {window}");
+        if (options.SlidingWindows == SlidingWindows.Switched && c.Raw["layer_types"] is { } types)
+        {
+            if (types is not JsonArray list || list.Count != c.Layers
+                || list.Any(t => t is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String
+                    || v.GetValue<string>() is not ("full_attention" or "sliding_attention")))
+                throw new CheckpointException(path, $"field 'layer_types' must list full_attention or sliding_attention for each of the {c.Layers} layers");
+        }
+    }
+
+    /// <summary>
+    /// The window block <paramref name="layer"/> attends within (keys q − window &lt; k ≤ q, as HF's sliding-window mask),
+    /// or null for full causal attention, as the variant's config class decides it.
+    /// </summary>
+    public static int? SlidingWindow(ModelConfig c, int layer)
+    {
+        var options = LlamaOptions.Of(c);
+        var r = new ConfigReader(c.Raw, "config.json");
+        if (options.SlidingWindows == SlidingWindows.None || r.OptionalInt("sliding_window") is not int window) return null;
+        if (options.SlidingWindows == SlidingWindows.WhenSet) return window;
+        // Qwen2Config / Qwen3Config: sliding_window counts only with use_sliding_window; layer_types (if given) wins over
+        // max_window_layers, which otherwise makes the blocks from it on sliding (HF's default 28).
+        if (r.OptionalBool("use_sliding_window") != true) return null;
+        bool sliding = c.Raw["layer_types"] is JsonArray types
+            ? types[layer]!.GetValue<string>() == "sliding_attention"
+            : layer >= (r.OptionalInt("max_window_layers") ?? 28);
+        return sliding ? window : null;
     }
 }

@@ -128,6 +128,20 @@ public sealed record ModelConfig
             throw new CheckpointException(path, $"field '{keys.Activation}' value '{Activation}' is not supported");
     }
 
+    /// <summary>
+    /// This config with its per-block fields (<see cref="ModelFamily.PerLayerFields"/>) rewritten for a model whose block i
+    /// is block <paramref name="layerMap"/>[i] of a <paramref name="parentLayers"/>-block parent, so each kept or
+    /// duplicated block keeps its attention type. Unchanged (the same <see cref="Raw"/>) when no such field is present.
+    /// </summary>
+    public ModelConfig WithLayerMap(IReadOnlyList<int> layerMap, int parentLayers)
+    {
+        var fields = Family.PerLayerFields.Where(f => Raw.ContainsKey(f.Name)).ToList();
+        if (fields.Count == 0) return this;
+        var raw = (JsonObject)Raw.DeepClone();
+        foreach (var field in fields) field.Rewrite(raw, layerMap, parentLayers);
+        return this with { Raw = raw };
+    }
+
     /// <summary>config.json for this shape: the original fields with every shape field overwritten.</summary>
     public JsonObject ToJson(TorchSharp.torch.ScalarType dtype)
     {

@@ -38,6 +38,10 @@ public sealed record ModelConfig
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Rotary base θ (Llama family).</summary>
     public double RopeTheta { get; init; } = 10000;
+    /// <summary>The rotary embedding (rope_scaling / rope_parameters) of the Llama family; plain RoPE with
+    /// <see cref="RopeTheta"/> where none was parsed (a config built in code).</summary>
+    public RopeParameters Rope { get => _rope ?? RopeParameters.Default(RopeTheta, MaxPositions); init => _rope = value; }
+    readonly RopeParameters? _rope;
     /// <summary>q/k/v(/o) projections carry biases (Qwen2's q/k/v; Llama's attention_bias).</summary>
     public bool AttentionBias { get; init; }
     /// <summary>The MLP's projections carry biases (always for GPT-2, BERT and ViT; Llama's mlp_bias).</summary>
@@ -92,8 +96,6 @@ public sealed record ModelConfig
         string modelType = r.String("model_type");
         var family = ModelFamilies.Find(modelType)
             ?? throw new CheckpointException(path, $"model_type '{modelType}' is not supported ({ModelFamilies.SupportedModelTypes})");
-        // Before the shape: a parent Subclone would compute as a different function is refused whatever its shape.
-        ForwardFields.RefuseUnimplemented(json, family, path);
         var config = family.Parse(r, family);
         // Read here, not where used, so a malformed value is reported as config.json's fault.
         if (json["architectures"] is { } architectures
@@ -101,6 +103,10 @@ public sealed record ModelConfig
             throw new CheckpointException(path, $"field 'architectures' must be a list of class names, got {architectures.ToJsonString()}");
         config = config with { Raw = (JsonObject)json.DeepClone(), InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02 };
         config.Validate(path);
+        if (family.ParseValidated is { } finish) config = finish(config, path);
+        // Last, so a malformed value is named by its own check first; a well-formed one Subclone would compute as a
+        // different function is refused.
+        ForwardFields.RefuseUnimplemented(json, family, path);
         return config;
     }
 

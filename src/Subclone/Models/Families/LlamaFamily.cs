@@ -55,6 +55,7 @@ public static class LlamaFamily
             Head("lm_head.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
         Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate,
+        ParseValidated = (c, path) => c with { Rope = RopeParametersReader.Read(c.Raw, path, c.HeadDim, c.MaxPositions) },
         Create = (c, _) => new LlamaModel(c),
         Blockwise = c => new BlockwiseForward.Llama(c),
     };
@@ -88,7 +89,8 @@ public static class LlamaFamily
         json["hidden_size"] = c.Hidden; json["num_hidden_layers"] = c.Layers; json["num_attention_heads"] = c.Heads;
         json["num_key_value_heads"] = c.KvHeads; json["head_dim"] = c.HeadDim; json["intermediate_size"] = c.Ffn;
         json["vocab_size"] = c.Vocab; json["max_position_embeddings"] = c.MaxPositions; json["rms_norm_eps"] = c.NormEps;
-        json["rope_theta"] = c.RopeTheta; json["hidden_act"] = c.Activation; json["tie_word_embeddings"] = c.TieWordEmbeddings;
+        json["hidden_act"] = c.Activation; json["tie_word_embeddings"] = c.TieWordEmbeddings;
+        if (!json.ContainsKey("rope_parameters")) json["rope_theta"] = c.RopeTheta;  // v5 keeps θ inside rope_parameters
         if (options.HasAttentionBiasKey) json["attention_bias"] = c.AttentionBias;
         if (options.HasMlpBiasKey) json["mlp_bias"] = c.MlpBias;
     }

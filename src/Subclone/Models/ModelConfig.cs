@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 using Subclone.Models.Families;
 
 namespace Subclone.Models;
@@ -155,9 +154,9 @@ public sealed record ModelConfig
         json["model_type"] = ModelType;
         json["architectures"] = new JsonArray(ArchitectureName);
         Family.WriteConfig(this, json);
-        json["torch_dtype"] = SafeTensorsDtype.TorchName(dtype);
+        json["torch_dtype"] = TorchDtypeName.Of(dtype);
         // transformers ≥ 4.56 writes "dtype" instead; where the original has it, it must not contradict the weights.
-        if (json.ContainsKey("dtype")) json["dtype"] = SafeTensorsDtype.TorchName(dtype);
+        if (json.ContainsKey("dtype")) json["dtype"] = TorchDtypeName.Of(dtype);
         return json;
     }
 }

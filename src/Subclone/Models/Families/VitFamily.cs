@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 using static Subclone.Models.Families.ParameterRow;
 
 namespace Subclone.Models.Families;

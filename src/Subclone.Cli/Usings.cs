@@ -7,3 +7,4 @@ global using Subclone.Cloning;
 global using Subclone.Data;
 global using Subclone.Models;
 global using Subclone.Training;
+global using Subclone.Models.Families;

@@ -35,8 +35,11 @@ public static class CloneCommand
         var command = new Command("clone", "Make a smaller (or deeper) child from a pretrained parent by weight subcloning")
             { o.Parent, o.Out, o.Calib, o.Samples, o.Length, o.RandomIds, o.Map, o.Dtype, o.ShardSize, o.Force, o.Json, o.RandomInit, o.Streaming };
         o.Shape.AddTo(command);
+        var dryRun = new Option<bool>("--dry-run") { Description = "Report the child's shape, parameter count and kept blocks from the parent's config.json alone; write nothing" };
+        command.Options.Add(dryRun);
         command.SetAction(r => io.Guard(() =>
         {
+            if (r.GetValue(dryRun)) return CloneDryRun.Run(io, r, o.Shape, o.Map, r.GetValue(o.Parent)!, r.GetValue(o.Json));
             string outDir = r.GetValue(o.Out)!;
             if (Directory.Exists(outDir) && !r.GetValue(o.Force)) throw new UserInputException($"{outDir} already exists (pass --force to replace it)");
             if (r.GetValue(o.RandomIds) is not null && r.GetValue(o.Calib) is { Length: > 0 })
@@ -134,7 +137,7 @@ public static class CloneCommand
         if (data is not null)
         {
             status("evaluating on held-out data");
-            if (child.Config.Architecture == Architecture.Vit)
+            if (child.Config.Family.Kind == FamilyKind.ImageClassifier)
             {
                 summary["init_accuracy"] = Evaluation.Accuracy(child, data.HeldOut);
                 summary["parent_accuracy"] = Evaluation.Accuracy(parent.Model, data.HeldOut);

@@ -42,7 +42,7 @@ public static class CompareCommand
             var target = shape.Target(r, parent.Model.Config);
             target.Apply(parent.Model.Config);  // an impossible shape fails before any work
             var initList = r.GetValue(inits)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(ChildInits.Parse).Distinct().ToList();
-            bool vit = parent.Model.Config.Architecture == Subclone.Models.Architecture.Vit;
+            bool vit = parent.Model.Config.Family.Kind == FamilyKind.ImageClassifier;
             var presets = initList.ToDictionary(init => init, init =>
             {
                 var (lr, wd) = vit ? ChildInits.PaperVitPreset(init) : ChildInits.PaperPreset(init);
@@ -71,7 +71,7 @@ public static class CompareCommand
                 if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
                 throw;
             }
-            string distilled = parent.Model.Config.Architecture == Subclone.Models.Architecture.Bert ? " (distilled)" : "";
+            string distilled = parent.Model.Config.Family.Kind == FamilyKind.Encoder ? " (distilled)" : "";
             ComparisonReport.Write(result, outDir, $"{Path.GetFileName(parent.Origin.TrimEnd('/'))} → {result.ChildShape}{distilled}");
             Print(io, result, plan.Training.Steps, quiet, outDir);
             return 0;

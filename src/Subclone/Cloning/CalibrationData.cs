@@ -2,6 +2,7 @@ using Subclone.Checkpoints;
 using Subclone.Data;
 using Subclone.Data.Tokenizers;
 using Subclone.Models;
+using Subclone.Models.Families;
 
 namespace Subclone.Cloning;
 
@@ -23,7 +24,7 @@ public sealed record CalibrationData(List<ModelBatch> Calibration, List<ModelBat
         int samples, int length, long seed, int heldOutSamples = 16)
     {
         RequireSizes(samples, length, "--calib-samples", "--calib-length");
-        if (config.Architecture == Architecture.Vit)
+        if (config.Family.Kind == FamilyKind.ImageClassifier)
             return PrepareImages(config, origin, paths, samples, seed, heldOutSamples);
         string source = paths.Count == 0 ? DefaultCorpus.Name : string.Join(",", paths);
         var documents = TextCorpus.Load(paths);
@@ -95,7 +96,7 @@ public sealed record CalibrationData(List<ModelBatch> Calibration, List<ModelBat
     /// tokenizer such as those <c>subclone init</c> writes. Held-out batches use the next seed.</summary>
     public static CalibrationData RandomIds(ModelConfig config, int samples, int length, long seed, int heldOutSamples = 16)
     {
-        if (config.Architecture == Architecture.Vit)
+        if (config.Family.Kind == FamilyKind.ImageClassifier)
             throw new UserInputException($"--calib-random-ids: {config.ArchitectureName} is an image model; random token ids calibrate text models (give --calib images)");
         RequireSizes(samples, length, "--calib-random-ids N", "--calib-random-ids T");
         int length2 = Math.Min(length, config.MaxPositions);

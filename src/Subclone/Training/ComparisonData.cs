@@ -2,6 +2,7 @@ using Subclone.Checkpoints;
 using Subclone.Data;
 using Subclone.Data.Images;
 using Subclone.Data.Tokenizers;
+using Subclone.Models.Families;
 
 namespace Subclone.Training;
 
@@ -31,11 +32,11 @@ public static partial class Comparison
     {
         plan.Validate();
         var config = parent.Model.Config;
-        if (config.Architecture != Models.Architecture.Vit && data.ValidationImages is not null) throw new UserInputException("--val-data is for image models (ViT)");
+        if (config.Family.Kind != FamilyKind.ImageClassifier && data.ValidationImages is not null) throw new UserInputException("--val-data is for image models (ViT)");
         string source = data.Paths.Count == 0 ? "the default corpus" : string.Join(", ", data.Paths);
-        switch (config.Architecture)
+        switch (config.Family.Kind)
         {
-            case Models.Architecture.Vit:
+            case FamilyKind.ImageClassifier:
             {
                 if (data.Paths.Count != 1)
                     throw new UserInputException($"{parent.Origin} is an image model: give --data one labelled image source: {ImageSources.Expected}");
@@ -46,7 +47,7 @@ public static partial class Comparison
                 ReplaceDirectory(outDir);
                 return RunImages(parent, images, plan with { Training = plan.Training with { SequenceLength = 1 } }, outDir, status, runChild, validation, cancel);
             }
-            case Models.Architecture.Bert:
+            case FamilyKind.Encoder:
             {
                 status?.Invoke($"reading {source}");
                 var documents = TextCorpus.Load(data.Paths);

@@ -1,5 +1,6 @@
 using Subclone.Data;
 using Subclone.Models;
+using Subclone.Models.Families;
 using static TorchSharp.torch;
 
 namespace Subclone.Training;
@@ -27,7 +28,7 @@ public sealed class EmbeddingDistillationTask : TrainingTask
         IReadOnlyList<ModelBatch> train, IReadOnlyList<ModelBatch> validation, TrainingOptions options)
         : base(child, options, ValidationMetric.EmbeddingDistance, "sentences")
     {
-        if (child.Config.Architecture != Architecture.Bert) throw new UserInputException("embedding distillation trains BERT children");
+        if (child.Config.Family.Kind != FamilyKind.Encoder) throw new UserInputException("embedding distillation trains BERT children");
         if (targetDims.Length != child.Config.Hidden) throw new ArgumentException($"{targetDims.Length} target dims for a {child.Config.Hidden}-wide child");
         if (train.Count == 0 || validation.Count == 0) throw new UserInputException("distillation needs training and validation sentences");
         _parent = parent;

@@ -1,6 +1,7 @@
 using Subclone.Data;
 using Subclone.Data.Images;
 using Subclone.Models;
+using Subclone.Models.Families;
 using static TorchSharp.torch;
 
 namespace Subclone.Training;
@@ -28,7 +29,7 @@ public sealed class ImageClassificationTask : TrainingTask
         ImageAugmentation? augmentation = null)
         : base(model, options, ValidationMetric.TopOneError, "images")
     {
-        if (model.Config.Architecture != Architecture.Vit) throw new UserInputException($"image training needs a ViT, not {model.Config.ArchitectureName}");
+        if (model.Config.Family.Kind != FamilyKind.ImageClassifier) throw new UserInputException($"image training needs a ViT, not {model.Config.ArchitectureName}");
         if (train.Classes > model.Config.Labels || validation.Classes > model.Config.Labels)
             throw new UserInputException($"{train.Origin} has {Math.Max(train.Classes, validation.Classes)} classes but the model has {model.Config.Labels} labels");
         if (train.Count < options.BatchSize) throw new UserInputException($"{train.Origin}: {train.Count} training images are fewer than one batch of {options.BatchSize}");

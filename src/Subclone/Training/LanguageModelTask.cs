@@ -1,5 +1,6 @@
 using Subclone.Data;
 using Subclone.Models;
+using Subclone.Models.Families;
 using static TorchSharp.torch;
 
 namespace Subclone.Training;
@@ -23,8 +24,8 @@ public sealed class LanguageModelTask : TrainingTask
         if (!model.Config.IsDecoder) throw new UserInputException($"training {model.Config.ArchitectureName} is not supported yet; only decoders (GPT-2, Llama) train on next tokens");
         if (batcher.BatchSize != options.BatchSize || batcher.SequenceLength != options.SequenceLength)
             throw new ArgumentException($"the batcher's {batcher.BatchSize}×{batcher.SequenceLength} windows do not match the options' {options.BatchSize}×{options.SequenceLength}");
-        if (model.Config.Architecture == Architecture.Gpt2 && options.SequenceLength > model.Config.MaxPositions)
-            throw new UserInputException($"--seq {options.SequenceLength} exceeds the model's n_positions ({model.Config.MaxPositions})");
+        if (model.Config.Family.LearnedPositions && options.SequenceLength > model.Config.MaxPositions)
+            throw new UserInputException($"--seq {options.SequenceLength} exceeds the model's {model.Config.Family.Keys.MaxPositions} ({model.Config.MaxPositions})");
         _batcher = batcher;
         _validation = options.EvalEvery > 0 ? batcher.ValidationSet(options.EvalBatches) : [];
     }

@@ -4,6 +4,7 @@ using Subclone.Data;
 using Subclone.Data.Images;
 using Subclone.Data.Tokenizers;
 using Subclone.Models;
+using Subclone.Models.Families;
 
 namespace Subclone.Training;
 
@@ -42,7 +43,7 @@ public sealed class TrainingRun : IDisposable
         status ??= _ => { };
         string outDir = Path.GetFullPath(request.OutDir);
         var (model, options, checkpoint, source) = ChooseModel(request with { OutDir = outDir }, loadModel);
-        if (model.Config.Architecture == Architecture.Vit) return PrepareImages(request with { OutDir = outDir }, model, options, checkpoint, source, status);
+        if (model.Config.Family.Kind == FamilyKind.ImageClassifier) return PrepareImages(request with { OutDir = outDir }, model, options, checkpoint, source, status);
         if (request.ValidationData is not null || request.Augmentation is not null)
             throw new UserInputException("--val-data, --crop-padding and --flip are for image models (ViT)");
         return PrepareText(request with { OutDir = outDir }, model, options, checkpoint, source, loadModel, status);

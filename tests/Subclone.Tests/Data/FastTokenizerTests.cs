@@ -32,4 +32,33 @@ public class FastTokenizerTests
         string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(RealTokenizers.File(name))));
         Assert.Equal(RealTokenizers.Entry(name).GetProperty("sha256").GetString(), sha);
     }
+
+    // Byte-level BPE (Llama 3, Qwen3: every text here is already NFC) and Gemma 3 lose nothing; Llama 2's Prepend
+    // normalizer puts a "▁" before every stretch between added tokens, so a text holding "<s>" or "</s>" comes back with
+    // extra spaces (Hugging Face's own decode does the same).
+    [RealTokenizerTheory]
+    [MemberData(nameof(RealTokenizers.AllCases), MemberType = typeof(RealTokenizers))]
+    public void Decodes_back_to_the_text(string name, int index)
+    {
+        var tokenizer = RealTokenizers.Load(name);
+        var expected = RealTokenizers.Cases(name)[index];
+        if (name == "llama2" && expected.Text.Contains("<s>")) return;
+
+        if (!expected.AddSpecialTokens) Assert.Equal(expected.Text, tokenizer.Decode(expected.Ids));
+        // With special tokens, skipping them in decode leaves the text's own (unframed) decode.
+        var unframed = RealTokenizers.Cases(name).Single(c => c.Text == expected.Text && !c.AddSpecialTokens);
+        Assert.Equal(tokenizer.Decode(unframed.Ids, skipSpecialTokens: true), tokenizer.Decode(expected.Ids, skipSpecialTokens: true));
+    }
+
+    [RealTokenizerTheory]
+    [InlineData("llama2", 1, 2)]
+    [InlineData("llama3", 128000, 128001)]
+    [InlineData("qwen3", null, 151645)]
+    [InlineData("gemma3", 2, 106)]
+    public void Bos_and_eos_come_from_tokenizer_config(string name, int? bos, int? eos)
+    {
+        var tokenizer = RealTokenizers.Load(name);
+        Assert.Equal(bos, tokenizer.BosId);
+        Assert.Equal(eos, tokenizer.EosId);
+    }
 }

@@ -45,6 +45,9 @@ public sealed class FastTokenizer : ITextTokenizer
         EosId ??= framing.After is [int after] ? after : null;
     }
 
+    /// <summary>The file's model type ("BPE", "WordPiece", "Unigram" …), read without building anything.</summary>
+    public static string ModelType(string path) => TokenizerJson.ModelType(path);
+
     /// <summary>Reads <paramref name="path"/> and the <c>tokenizer_config.json</c> beside it, if there is one.</summary>
     public static FastTokenizer Load(string path)
     {

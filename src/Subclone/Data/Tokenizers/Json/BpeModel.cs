@@ -11,8 +11,11 @@ namespace Subclone.Data.Tokenizers.Json;
 /// no pair has a merge. With <c>ignore_merges</c> (Llama 3) a word that is itself in the vocabulary is one token.
 /// </summary>
 /// <remarks>
-/// Written by hand because Microsoft.ML.Tokenizers' BpeTokenizer (2.0.1) has neither byte fallback (Llama 2, Gemma)
-/// nor ignore_merges (Llama 3). Words are cached, as HF does.
+/// Microsoft.ML.Tokenizers' BpeTokenizer (2.0.1) runs the merges where it can express the model exactly: Qwen's,
+/// GPT-2's, Pythia's and OLMo's files (no byte fallback, no ignore_merges, merges written as "left right"). It has
+/// neither byte fallback (Llama 2, Gemma) nor ignore_merges (Llama 3), so for those the merges are run here, by
+/// hand, with a priority queue over merge ranks and a cache of words, as HF does. Both agree on the Qwen3 file
+/// (FastTokenizerTests).
 /// </remarks>
 internal sealed class BpeModel
 {
@@ -28,10 +31,12 @@ internal sealed class BpeModel
     readonly bool fuseUnk, byteFallback, ignoreMerges;
     readonly int[]? byteIds;
     readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    readonly Microsoft.ML.Tokenizers.Tokenizer? library;
 
     BpeModel(Dictionary<string, int> vocab, Dictionary<long, (int, int)> merges, int? unkId, string? prefix, string? suffix,
-        bool fuseUnk, bool byteFallback, bool ignoreMerges)
+        bool fuseUnk, bool byteFallback, bool ignoreMerges, Microsoft.ML.Tokenizers.Tokenizer? library)
     {
+        this.library = library;
         this.vocab = vocab;
         vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         tokens = [];
@@ -65,10 +70,26 @@ internal sealed class BpeModel
         string? prefix = node.String("continuing_subword_prefix"), unk = node.String("unk_token");
         int? unkId = unk is null ? null : vocab.TryGetValue(unk, out int id) ? id
             : throw node.Required("unk_token").Error($"unk_token \"{JsonNode.Quote(unk)}\" is not in the vocabulary");
-        var merges = ReadMerges(node.Child("merges"), vocab, prefix?.Length ?? 0);
-        return new BpeModel(vocab, merges, unkId, prefix, node.String("end_of_word_suffix"),
-            node.Bool("fuse_unk", false), node.Bool("byte_fallback", false), node.Bool("ignore_merges", false));
+        var mergeList = new List<(string Left, string Right)>();
+        var merges = ReadMerges(node.Child("merges"), vocab, prefix?.Length ?? 0, mergeList);
+        string? suffix = node.String("end_of_word_suffix");
+        bool fuseUnk = node.Bool("fuse_unk", false), byteFallback = node.Bool("byte_fallback", false), ignoreMerges = node.Bool("ignore_merges", false);
+        bool libraryFits = !byteFallback && !ignoreMerges && !mergeList.Any(m => m.Left.Contains(' ') || m.Right.Contains(' '));
+        var library = libraryFits ? LibraryBpe(node.File, vocab, mergeList, unk, fuseUnk, prefix, suffix) : null;
+        return new BpeModel(vocab, merges, unkId, prefix, suffix, fuseUnk, byteFallback, ignoreMerges, library);
     }
+
+    // No pre-tokenizer, normalizer or byte-level mapping: the pipeline has done those; the library only merges.
+    static Microsoft.ML.Tokenizers.Tokenizer LibraryBpe(string file, Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
+        string? unk, bool fuseUnk, string? prefix, string? suffix) =>
+        LibraryTokenizerFile.Load(file, "BPE model", () => Microsoft.ML.Tokenizers.BpeTokenizer.Create(new Microsoft.ML.Tokenizers.BpeOptions(vocab)
+        {
+            Merges = merges.Select(m => $"{m.Left} {m.Right}"),
+            UnknownToken = unk,
+            FuseUnknownTokens = fuseUnk,
+            ContinuingSubwordPrefix = string.IsNullOrEmpty(prefix) ? null : prefix,
+            EndOfWordSuffix = string.IsNullOrEmpty(suffix) ? null : suffix,
+        }));
 
     static Dictionary<string, int> ReadVocab(JsonNode node)
     {
@@ -86,7 +107,7 @@ internal sealed class BpeModel
     }
 
     // (left id, right id) → (rank, merged id). A pair listed twice keeps its last rank, as HF's map does.
-    static Dictionary<long, (int, int)> ReadMerges(JsonNode? node, Dictionary<string, int> vocab, int prefixLength)
+    static Dictionary<long, (int, int)> ReadMerges(JsonNode? node, Dictionary<string, int> vocab, int prefixLength, List<(string, string)> list)
     {
         var merges = new Dictionary<long, (int, int)>();
         if (node is null) return merges;
@@ -98,6 +119,7 @@ internal sealed class BpeModel
             int leftId = Known(item, vocab, left), rightId = Known(item, vocab, right);
             int newId = Known(item, vocab, left + right[prefixLength..]);
             merges[Pair(leftId, rightId)] = (rank++, newId);
+            list.Add((left, right));
         }
         return merges;
     }
@@ -125,6 +147,7 @@ internal sealed class BpeModel
     {
         if (word.Length == 0) return [];
         if (ignoreMerges && vocab.TryGetValue(word, out int whole)) return [whole];
+        if (library is not null) return [.. library.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false)];
         if (cache.TryGetValue(word, out var cached)) return cached;
         int[] ids = Merge(Symbols(word));
         if (word.Length < CachedWordLength && cache.Count < CacheCapacity) cache.TryAdd(word, ids);

@@ -10,7 +10,8 @@ namespace Subclone.Data.Tokenizers.Json;
 internal readonly record struct JsonNode(JsonElement Element, string File, string Where)
 {
     /// <summary>An <see cref="InvalidDataException"/> naming the file and this part.</summary>
-    public InvalidDataException Error(string problem) => new($"{File}: {Where}: {OneLine.Escape(problem)}");
+    public InvalidDataException Error(string problem) =>
+        new(Where.Length == 0 ? $"{File}: {OneLine.Escape(problem)}" : $"{File}: {Where}: {OneLine.Escape(problem)}");
 
     /// <summary>The part's <c>type</c> (checked to be an object with a string type).</summary>
     public string Type =>

@@ -16,16 +16,26 @@ internal sealed record TokenizerJson(
     PostProcessor PostProcessor,
     ITokenDecoder? Decoder)
 {
-    /// <summary>Reads and checks <paramref name="path"/>.</summary>
-    public static TokenizerJson Read(string path)
+    /// <summary>The <c>model.type</c> of <paramref name="path"/>.</summary>
+    public static string ModelType(string path)
+    {
+        using var document = Parse(path);
+        return new JsonNode(document.RootElement, path, "").Required("model").Type;
+    }
+
+    static JsonDocument Parse(string path)
     {
         byte[] bytes = File.ReadAllBytes(path);
         if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new InvalidDataException($"{path}: is not valid UTF-8");
-        JsonDocument document;
         // Real files nest a few levels; the default depth (64) bounds what a hostile one can make the reader recurse into.
-        try { document = JsonDocument.Parse(bytes, JsonText.NoDuplicateKeys); }
+        try { return JsonDocument.Parse(bytes, JsonText.NoDuplicateKeys); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: is not valid JSON ({JsonText.Describe(e)})"); }
-        using (document)
+    }
+
+    /// <summary>Reads and checks <paramref name="path"/>.</summary>
+    public static TokenizerJson Read(string path)
+    {
+        using (var document = Parse(path))
         {
             var root = new JsonNode(document.RootElement, path, "");
             if (root.Element.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: is not a JSON object");

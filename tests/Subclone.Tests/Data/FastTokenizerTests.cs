@@ -61,4 +61,26 @@ public class FastTokenizerTests
         Assert.Equal(bos, tokenizer.BosId);
         Assert.Equal(eos, tokenizer.EosId);
     }
+
+    // Qwen3's merges run in Microsoft.ML.Tokenizers' BpeTokenizer; with byte_fallback set (which never triggers: every
+    // byte-level character is in the vocabulary) the same file runs through Subclone's own merge loop instead.
+    // The two must agree on any text.
+    [RealTokenizerFact]
+    public void The_library_and_the_hand_written_merges_agree_on_random_text()
+    {
+        var library = RealTokenizers.Load("qwen3");
+        using var dir = new TempDir();
+        string json = File.ReadAllText(RealTokenizers.File("qwen3"));
+        Assert.Contains("\"byte_fallback\": false", json);
+        File.WriteAllText(dir["tokenizer.json"], json.Replace("\"byte_fallback\": false", "\"byte_fallback\": true"));
+        var handWritten = FastTokenizer.Load(dir["tokenizer.json"]);
+
+        var random = new Random(13);
+        string[] alphabet = ["a", "e", "t", "h", "s", "n", "T", "I", " ", "  ", "'", "s", "\n", "\t", "1", "7", ".", ",", "(", "é", "ü", "日", "本", "🙂", "𝐀", "-", "_"];
+        for (int n = 0; n < 300; n++)
+        {
+            string text = string.Concat(Enumerable.Range(0, random.Next(1, 40)).Select(_ => alphabet[random.Next(alphabet.Length)]));
+            Assert.Equal(library.Encode(text), handWritten.Encode(text));
+        }
+    }
 }

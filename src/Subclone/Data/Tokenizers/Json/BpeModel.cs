@@ -98,7 +98,10 @@ internal sealed class BpeModel
         var seen = new HashSet<int>();
         foreach (var entry in node.Element.EnumerateObject())
         {
-            int id = new JsonNode(entry.Value, node.File, $"{node.Where}[\"{JsonNode.Quote(entry.Name)}\"]").AsId();
+            // The entry's place is spelled out only for an error: Gemma 3 has 262,144 entries.
+            int id = entry.Value.ValueKind == JsonValueKind.Number && entry.Value.TryGetInt32(out int value) && value is >= 0 and <= JsonNode.MaxId
+                ? value
+                : new JsonNode(entry.Value, node.File, $"{node.Where}[\"{JsonNode.Quote(entry.Name)}\"]").AsId();
             // Two tokens with one id would decode ambiguously.
             if (!seen.Add(id)) throw node.Error($"id {id} is given to two tokens (one is \"{JsonNode.Quote(entry.Name)}\")");
             vocab[entry.Name] = id;
@@ -111,34 +114,39 @@ internal sealed class BpeModel
     {
         var merges = new Dictionary<long, (int, int)>();
         if (node is null) return merges;
+        if (node.Value.Element.ValueKind != JsonValueKind.Array) throw node.Value.Error("is not a JSON array");
         int rank = 0;
-        foreach (var item in node.Value.Items())
+        foreach (var element in node.Value.Element.EnumerateArray())
         {
-            var (left, right) = item.Element.ValueKind == JsonValueKind.Array ? PairOf(item) : SplitMerge(item);
-            if (right.Length < prefixLength) throw item.Error($"merge \"{JsonNode.Quote(right)}\" is shorter than continuing_subword_prefix");
-            int leftId = Known(item, vocab, left), rightId = Known(item, vocab, right);
-            int newId = Known(item, vocab, left + right[prefixLength..]);
+            // As for the vocabulary, a merge's place is named only when it is wrong.
+            JsonNode Item() => new(element, node.Value.File, $"{node.Value.Where}[{rank}]");
+            var (left, right) = PairOf(element) ?? SplitMerge(element) ?? throw Item().Error("is not two tokens separated by one space, nor a pair of tokens");
+            if (right.Length < prefixLength) throw Item().Error($"merge \"{JsonNode.Quote(right)}\" is shorter than continuing_subword_prefix");
+            int leftId = Known(Item, vocab, left), rightId = Known(Item, vocab, right);
+            int newId = Known(Item, vocab, left + right[prefixLength..]);
             merges[Pair(leftId, rightId)] = (rank++, newId);
             list.Add((left, right));
         }
         return merges;
     }
 
-    static (string, string) PairOf(JsonNode item)
-    {
-        var parts = item.Items().ToArray();
-        return parts.Length == 2 ? (parts[0].AsString(), parts[1].AsString()) : throw item.Error("is not a pair of tokens");
-    }
+    // The newer ["left", "right"] form.
+    static (string, string)? PairOf(JsonElement element) =>
+        element is { ValueKind: JsonValueKind.Array } && element.GetArrayLength() == 2
+        && element[0].ValueKind == JsonValueKind.String && element[1].ValueKind == JsonValueKind.String
+            ? (element[0].GetString()!, element[1].GetString()!)
+            : null;
 
     // The older "left right" form: exactly one space, as HF's convert_merges_to_hashmap requires.
-    static (string, string) SplitMerge(JsonNode item)
+    static (string, string)? SplitMerge(JsonElement element)
     {
-        string[] parts = item.AsString().Split(' ');
-        return parts.Length == 2 ? (parts[0], parts[1]) : throw item.Error("is not two tokens separated by one space");
+        if (element.ValueKind != JsonValueKind.String) return null;
+        string[] parts = element.GetString()!.Split(' ');
+        return parts.Length == 2 ? (parts[0], parts[1]) : null;
     }
 
-    static int Known(JsonNode item, Dictionary<string, int> vocab, string token) =>
-        vocab.TryGetValue(token, out int id) ? id : throw item.Error($"merges token \"{JsonNode.Quote(token)}\", which is not in the vocabulary");
+    static int Known(Func<JsonNode> item, Dictionary<string, int> vocab, string token) =>
+        vocab.TryGetValue(token, out int id) ? id : throw item().Error($"merges token \"{JsonNode.Quote(token)}\", which is not in the vocabulary");
 
     static long Pair(int left, int right) => (long)left << 32 | (uint)right;
 

@@ -37,6 +37,16 @@ public static class TokenizerResolver
         throw new UserInputException($"--tokenizer {path}: expected a directory, a llama2.c .bin, a SentencePiece .model, a tokenizer.json or vocab.json");
     }
 
+    /// <summary>
+    /// The directory whose tokenizer files (<see cref="Subclone.Checkpoints.HfCheckpoint.CompanionFiles"/>) travel with a
+    /// model made with --tokenizer <paramref name="path"/>: the directory itself, or the one holding a file named
+    /// tokenizer.json (so its tokenizer_config.json comes along); null for other files.
+    /// </summary>
+    public static string? CompanionDirectory(string path) =>
+        Directory.Exists(path) ? path
+        : Path.GetFileName(path) == FastTokenizer.FileName && File.Exists(path) ? Path.GetDirectoryName(Path.GetFullPath(path))
+        : null;
+
     /// <summary>Refuses a tokenizer whose ids would index past the model's embedding table.</summary>
     public static ITextTokenizer CheckFits(ITextTokenizer tokenizer, ModelConfig config, string origin)
     {

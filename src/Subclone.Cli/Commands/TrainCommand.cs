@@ -149,14 +149,14 @@ public static class TrainCommand
                 string configDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
                 tokenizerSource = Path.GetFullPath(tokenizerPath ?? configDir);
                 tok = TokenizerResolver.Load(tokenizerSource, model.Config.Vocab);
-                companionSource = Directory.Exists(tokenizerSource) ? tokenizerSource : null;
+                companionSource = TokenizerResolver.CompanionDirectory(tokenizerSource);
             }
             else
             {
                 tokenizerSource = Path.GetFullPath(tokenizerPath ?? modelSpec!);
                 tok = tokenizerPath is not null ? TokenizerResolver.Load(tokenizerPath, model.Config.Vocab)
                     : source!.Tokenizer ?? throw new UserInputException($"{modelSpec} has no tokenizer files; pass --tokenizer");
-                companionSource = tokenizerPath is not null && Directory.Exists(tokenizerPath) ? tokenizerPath : source!.Directory;
+                companionSource = tokenizerPath is not null ? TokenizerResolver.CompanionDirectory(tokenizerPath) ?? source!.Directory : source!.Directory;
             }
             if (!model.Config.IsDecoder) throw new UserInputException($"training {model.Config.ArchitectureName} is not supported yet; decoders (GPT-2, Llama) and ViT train");
             TokenizerResolver.CheckFits(tok, model.Config, tokenizerSource);

@@ -17,13 +17,18 @@ public sealed class FastTokenizer : ITextTokenizer
     readonly TokenizerJson parts;
     readonly PostProcessor framing;
     readonly Dictionary<int, AddedToken> addedById = [];
+    readonly Dictionary<string, AddedToken> addedByContent = new(StringComparer.Ordinal);
     readonly AddedTokenMatcher rawTokens, normalizedTokens;
     readonly bool splitSpecialTokens;
 
     FastTokenizer(TokenizerJson parts, TokenizerConfig config, string path)
     {
         this.parts = parts;
-        foreach (var token in parts.AddedTokens) addedById.TryAdd(token.Id, token);
+        foreach (var token in parts.AddedTokens)
+        {
+            addedById.TryAdd(token.Id, token);
+            addedByContent.TryAdd(token.Content, token);
+        }
         rawTokens = new AddedTokenMatcher(parts.AddedTokens.Where(t => !t.Normalized), t => t.Content);
         normalizedTokens = new AddedTokenMatcher(parts.AddedTokens.Where(t => t.Normalized), t => parts.Normalizer?.Normalize(t.Content) ?? t.Content);
         splitSpecialTokens = config.SplitSpecialTokens;
@@ -67,7 +72,7 @@ public sealed class FastTokenizer : ITextTokenizer
 
     /// <summary>The id of a token (added or in the model's vocabulary), or null.</summary>
     public int? IdOf(string token) =>
-        parts.AddedTokens.FirstOrDefault(t => t.Content == token)?.Id ?? parts.Model.IdOf(token);
+        addedByContent.TryGetValue(token, out var added) ? added.Id : parts.Model.IdOf(token);
 
     /// <summary>The token an id stands for, or null for an id the tokenizer does not have.</summary>
     public string? TokenOf(int id) =>

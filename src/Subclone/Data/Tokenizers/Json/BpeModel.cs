@@ -31,6 +31,7 @@ internal sealed class BpeModel
     readonly bool fuseUnk, byteFallback, ignoreMerges;
     readonly int[]? byteIds;
     readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    int cached;
     readonly Microsoft.ML.Tokenizers.Tokenizer? library;
 
     BpeModel(Dictionary<string, int> vocab, Dictionary<long, (int, int)> merges, int? unkId, string? prefix, string? suffix,
@@ -150,15 +151,18 @@ internal sealed class BpeModel
 
     static long Pair(int left, int right) => (long)left << 32 | (uint)right;
 
+    static long Priority(int rank, int position) => (long)rank << 32 | (uint)position;
+
     /// <summary>The ids of one pre-tokenized word.</summary>
     public int[] Tokenize(string word)
     {
         if (word.Length == 0) return [];
         if (ignoreMerges && vocab.TryGetValue(word, out int whole)) return [whole];
         if (library is not null) return [.. library.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false)];
-        if (cache.TryGetValue(word, out var cached)) return cached;
+        if (cache.TryGetValue(word, out var hit)) return hit;
         int[] ids = Merge(Symbols(word));
-        if (word.Length < CachedWordLength && cache.Count < CacheCapacity) cache.TryAdd(word, ids);
+        // ConcurrentDictionary.Count takes every lock, so the entries are counted here.
+        if (word.Length < CachedWordLength && cached < CacheCapacity && cache.TryAdd(word, ids)) Interlocked.Increment(ref cached);
         return ids;
     }
 
@@ -218,9 +222,10 @@ internal sealed class BpeModel
         var next = new int[n];
         var alive = new bool[n];
         for (int i = 0; i < n; i++) (prev[i], next[i], alive[i]) = (i - 1, i + 1 < n ? i + 1 : -1, true);
-        var queue = new PriorityQueue<(int Pos, int NewId), (int Rank, int Pos)>();
+        // Priority rank·2³² + position: lowest rank first, leftmost among equals.
+        var queue = new PriorityQueue<(int Pos, int NewId), long>();
         for (int i = 0; i + 1 < n; i++)
-            if (merges.TryGetValue(Pair(ids[i], ids[i + 1]), out var m)) queue.Enqueue((i, m.NewId), (m.Rank, i));
+            if (merges.TryGetValue(Pair(ids[i], ids[i + 1]), out var m)) queue.Enqueue((i, m.NewId), Priority(m.Rank, i));
         while (queue.TryDequeue(out var top, out _))
         {
             int pos = top.Pos;
@@ -233,9 +238,9 @@ internal sealed class BpeModel
             next[pos] = next[right];
             if (next[right] >= 0) prev[next[right]] = pos;
             if (prev[pos] >= 0 && merges.TryGetValue(Pair(ids[prev[pos]], ids[pos]), out var before))
-                queue.Enqueue((prev[pos], before.NewId), (before.Rank, prev[pos]));
+                queue.Enqueue((prev[pos], before.NewId), Priority(before.Rank, prev[pos]));
             if (next[pos] >= 0 && merges.TryGetValue(Pair(ids[pos], ids[next[pos]]), out var after))
-                queue.Enqueue((pos, after.NewId), (after.Rank, pos));
+                queue.Enqueue((pos, after.NewId), Priority(after.Rank, pos));
         }
         var result = new List<int>(n);
         for (int i = 0; i < n; i++) if (alive[i]) result.Add(ids[i]);

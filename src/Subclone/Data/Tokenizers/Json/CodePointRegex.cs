@@ -20,7 +20,8 @@ namespace Subclone.Data.Tokenizers.Json;
 /// </remarks>
 internal sealed class CodePointRegex
 {
-    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    // Real patterns take microseconds per match; a pathological one (nested quantifiers) is refused, not waited for.
+    static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
     static readonly char[] StandIns = FindStandIns();
 
     readonly Regex regex;

@@ -22,8 +22,11 @@ internal sealed record TokenizerConfig(string? BosToken, string? EosToken, bool?
     public static TokenizerConfig Read(string path)
     {
         if (!File.Exists(path)) return Empty;
+        byte[] bytes = File.ReadAllBytes(path);
+        // Checked first: the parser accepts invalid UTF-8 inside strings and only fails when one is read (fuzz finding).
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new InvalidDataException($"{path}: is not valid UTF-8");
         JsonDocument document;
-        try { document = JsonDocument.Parse(File.ReadAllBytes(path), JsonText.NoDuplicateKeys); }
+        try { document = JsonDocument.Parse(bytes, JsonText.NoDuplicateKeys); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: is not valid JSON ({JsonText.Describe(e)})"); }
         using (document)
         {

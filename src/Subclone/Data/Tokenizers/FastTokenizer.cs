@@ -21,7 +21,7 @@ public sealed class FastTokenizer : ITextTokenizer
     readonly AddedTokenMatcher rawTokens, normalizedTokens;
     readonly bool splitSpecialTokens;
 
-    FastTokenizer(TokenizerJson parts, TokenizerConfig config, string path)
+    FastTokenizer(TokenizerJson parts, TokenizerConfig config, string path, string configPath)
     {
         this.parts = parts;
         foreach (var token in parts.AddedTokens)
@@ -42,7 +42,7 @@ public sealed class FastTokenizer : ITextTokenizer
         {
             bool addBos = config.AddBosToken ?? true, addEos = config.AddEosToken ?? false;
             if (addBos && BosId is null || addEos && EosId is null)
-                throw new InvalidDataException($"{Path.Combine(Path.GetDirectoryName(path)!, "tokenizer_config.json")}: add_bos_token/add_eos_token need a bos_token/eos_token that {Path.GetFileName(path)} has");
+                throw new InvalidDataException($"{configPath}: add_bos_token/add_eos_token need a bos_token/eos_token that {Path.GetFileName(path)} has");
             framing = new PostProcessor(addBos ? [BosId!.Value] : [], addEos ? [EosId!.Value] : []);
         }
         // Without a config, the template's lone token before (after) the text is taken for BOS (EOS).
@@ -58,7 +58,7 @@ public sealed class FastTokenizer : ITextTokenizer
     {
         var parts = TokenizerJson.Read(path);
         string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json");
-        return new FastTokenizer(parts, TokenizerConfig.Read(config), path);
+        return new FastTokenizer(parts, TokenizerConfig.Read(config), path, config);
     }
 
     /// <inheritdoc/>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes one of Subclone's readers with afl-fuzz through SharpFuzz for a fixed time:
 #   fuzz/run.sh TARGET SECONDS      e.g. fuzz/run.sh safetensors 600
-# TARGET is a folder of fuzz/corpus (safetensors, config, llama2c, wordpiece, gpt2-bpe, sentencepiece, llama2c-tokenizer).
+# TARGET is a folder of fuzz/corpus (safetensors, config, llama2c, wordpiece, gpt2-bpe, sentencepiece, llama2c-tokenizer,
+# tokenizer-json).
 # Needs afl++ (apt-get install -y afl++) and the repository's local dotnet tool SharpFuzz.CommandLine (restored here).
 # Findings go to fuzz/out/TARGET-<time>/default/{crashes,hangs}; fuzz/out is not committed. Copy each crash input to
 # fuzz/crashes/TARGET/ once it is fixed: the replay tests run every file there.

@@ -61,6 +61,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create(io));
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(InitCommand.Create(io));
+        root.Subcommands.Add(TokenizeCommand.Create(io));
         OptionRules.AttachTo(root);
         OutputGuard.AttachTo(root);
         return root;

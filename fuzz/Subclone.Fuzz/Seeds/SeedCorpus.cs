@@ -8,7 +8,8 @@ internal static class SeedCorpus
         SafeTensorsSeeds.All()
             .Concat(ConfigSeeds.All())
             .Concat(Llama2cSeeds.All())
-            .Concat(TokenizerSeeds.All());
+            .Concat(TokenizerSeeds.All())
+            .Concat(TokenizerJsonSeeds.All());
 
     /// <summary>Writes every seed under <paramref name="corpus"/>/&lt;target&gt;/ and returns how many.</summary>
     public static int Write(string corpus)

@@ -12,6 +12,7 @@ internal static class FuzzTargets
         Gpt2BpeTarget.Target,
         SentencePieceTarget.Target,
         Llama2cTokenizerTarget.Target,
+        TokenizerJsonTarget.Target,
     ];
 
     public static FuzzTarget? Find(string name) => All.FirstOrDefault(t => t.Name == name);

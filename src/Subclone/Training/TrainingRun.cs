@@ -135,11 +135,11 @@ public sealed class TrainingRun : IDisposable
         if (request.ConfigPath is string configPath)
         {
             string path = Path.GetFullPath(request.TokenizerPath ?? Path.GetDirectoryName(Path.GetFullPath(configPath))!);
-            return (TokenizerResolver.Load(path, vocab), path, Directory.Exists(path) ? path : null);
+            return (TokenizerResolver.Load(path, vocab), path, TokenizerResolver.CompanionDirectory(path));
         }
         string tokenizerSource = Path.GetFullPath(request.TokenizerPath ?? request.Model!);
         if (request.TokenizerPath is string given)
-            return (TokenizerResolver.Load(given, vocab), tokenizerSource, Directory.Exists(given) ? given : source!.Directory);
+            return (TokenizerResolver.Load(given, vocab), tokenizerSource, TokenizerResolver.CompanionDirectory(given) ?? source!.Directory);
         var own = source!.Tokenizer ?? throw new UserInputException($"{request.Model} has no tokenizer files; pass --tokenizer");
         return (own, tokenizerSource, source.Directory);
     }

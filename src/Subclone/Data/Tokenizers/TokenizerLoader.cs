@@ -7,7 +7,10 @@ namespace Subclone.Data.Tokenizers;
 public static class TokenizerLoader
 {
     /// <summary>
-    /// In order: GPT-2 BPE (<c>vocab.json</c> + <c>merges.txt</c>), BERT WordPiece (<c>vocab.txt</c>), llama2.c
+    /// In order, as <c>transformers</c>' AutoTokenizer prefers the fast tokenizer: <c>tokenizer.json</c> (see
+    /// <see cref="FastTokenizer"/>), unless its model is a WordPiece or Unigram one that the <c>vocab.txt</c> or
+    /// <c>.model</c> beside it also holds (Subclone reads those files, as transformers' slow tokenizers do, and
+    /// refuses the tokenizer.json otherwise); then GPT-2 BPE (<c>vocab.json</c> + <c>merges.txt</c>), BERT WordPiece (<c>vocab.txt</c>), llama2.c
     /// (<c>tokenizer.bin</c>/<c>tok*.bin</c> beside a llama2.c checkpoint, see <see cref="FromLlama2cCheckpoint"/>), SentencePiece
     /// (<c>tokenizer.model</c>/<c>*.model</c>), and for a GPT-2 <c>config.json</c> with no tokenizer files the stock
     /// GPT-2 tokenizer. Null when none applies.
@@ -16,6 +19,8 @@ public static class TokenizerLoader
     {
         string Path(string name) => System.IO.Path.Combine(dir, name);
 
+        if (File.Exists(Path(FastTokenizer.FileName)) && !HasSlowFileFor(FastTokenizer.ModelType(Path(FastTokenizer.FileName)), dir))
+            return FastTokenizer.Load(Path(FastTokenizer.FileName));
         if (File.Exists(Path("vocab.json")) && File.Exists(Path("merges.txt")))
             return Gpt2Tokenizer.FromFiles(Path("vocab.json"), Path("merges.txt"));
         if (File.Exists(Path("vocab.txt")))
@@ -62,6 +67,14 @@ public static class TokenizerLoader
         }
         return null;
     }
+
+    // The other tokenizer.json models Subclone reads from their own files.
+    private static bool HasSlowFileFor(string modelType, string dir) => modelType switch
+    {
+        "WordPiece" => File.Exists(System.IO.Path.Combine(dir, "vocab.txt")),
+        "Unigram" => Directory.EnumerateFiles(dir, "*.model").Any(),
+        _ => false,
+    };
 
     // HF's uncased BERTs set do_lower_case true, and it is also BertTokenizer's default.
     private static bool IsLowerCase(string tokenizerConfig) =>

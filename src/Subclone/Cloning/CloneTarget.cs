@@ -12,7 +12,7 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         int kv = Math.Max(1, (int)Math.Round(parent.KvHeads * ratio));
         int perKv = parent.Heads / parent.KvHeads;
         int heads = kv * perKv;
-        int hidden = parent.Architecture == Architecture.Llama
+        int hidden = parent.FreeHeadDim
             ? Math.Max(1, (int)Math.Round(parent.Hidden * ratio))
             : heads * parent.HeadDim;  // GPT-2, BERT and ViT tie hidden to heads × head_dim
         return new CloneTarget(hidden, layers, heads, kv, Math.Max(1, (int)Math.Round(parent.Ffn * ratio)));
@@ -56,7 +56,7 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         Check(heads / kv <= parent.Heads / parent.KvHeads, $"{heads / kv} query heads per KV head exceeds the parent's {parent.Heads / parent.KvHeads}");
         Check(ffn >= 1 && ffn <= parent.Ffn, $"ffn {ffn} must be between 1 and the parent's {parent.Ffn}");
         Check(layers >= 1, $"layers must be at least 1, got {layers}");
-        if (parent.Architecture != Architecture.Llama)
+        if (!parent.FreeHeadDim)
             Check(hidden == heads * parent.HeadDim,
                 $"{parent.ModelType} needs hidden = heads × head_dim: {heads} × {parent.HeadDim} = {heads * parent.HeadDim}, not {hidden}");
         return parent with { Hidden = hidden, Layers = layers, Heads = heads, KvHeads = kv, Ffn = ffn };
@@ -74,6 +74,10 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
             Architecture.Llama => c.Vocab * d + d
                 + c.Layers * (2 * d + d * (q + 2 * kv) + q * d + 3 * d * f
                     + (c.AttentionBias ? q + 2 * kv + (c.ModelType == "qwen2" ? 0 : d) : 0) + (c.MlpBias ? 2 * f + d : 0))
+                + (c.TieWordEmbeddings ? 0 : c.Vocab * d),
+            Architecture.Gemma => c.Vocab * d + d
+                + c.Layers * (4 * d + d * (q + 2 * kv) + q * d + 3 * d * f + (c.AttentionBias ? q + 2 * kv + d : 0)
+                    + (Models.Families.GemmaSettings.Of(c).QkNorm ? 2L * c.HeadDim : 0))
                 + (c.TieWordEmbeddings ? 0 : c.Vocab * d),
             Architecture.Bert => (c.Vocab + c.MaxPositions + c.TypeVocab) * d + 2 * d
                 + c.Layers * (d * 3 * q + 3 * q + q * d + d + 2 * d + d * f + f + f * d + d + 2 * d)

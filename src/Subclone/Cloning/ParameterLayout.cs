@@ -72,6 +72,13 @@ public static partial class ParameterLayout
                     _ => null,
                 },
             },
+            // Gemma is Llama's table plus its extra norms; q_norm / k_norm span one head's head_dim, never cut.
+            Architecture.Gemma => suffix switch
+            {
+                "pre_feedforward_layernorm.weight" or "post_feedforward_layernorm.weight" => A(R),
+                "self_attn.q_norm.weight" or "self_attn.k_norm.weight" => A(W),
+                _ => For(Architecture.Llama, name),
+            },
             Architecture.Bert => name switch
             {
                 "embeddings.word_embeddings.weight" or "embeddings.position_embeddings.weight" or "embeddings.token_type_embeddings.weight" => A(W, R),

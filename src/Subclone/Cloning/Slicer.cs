@@ -7,7 +7,8 @@ namespace Subclone.Cloning;
 /// <summary>
 /// Applies a <see cref="CloneMap"/> to a parent's weights: every tensor is sliced along each axis by its role
 /// (<see cref="ParameterLayout"/>), child blocks are taken from the mapped parent blocks, and each linear
-/// weight whose input shrank from n to n' is multiplied by √(n/n'). Norms, biases and embeddings are never scaled.
+/// weight whose input shrank from n to n' is multiplied by √(n/n'). Norms and biases are never scaled; embeddings only
+/// where the family's forward depends on the width (Gemma's √hidden normaliser, see GemmaEmbeddingCorrection).
 /// </summary>
 public static class Slicer
 {
@@ -62,6 +63,9 @@ public static class Slicer
         }
         if (map.Scale && layout.InputAxis is int input && t.shape[input] < source.shape[input])
             t = t * Math.Sqrt((double)source.shape[input] / t.shape[input]);
+        // Not a √(n/n') heuristic but exact compensation for a forward that depends on the width, so it ignores --no-scale.
+        if (parent.Architecture == Architecture.Gemma)
+            t = Models.Families.GemmaEmbeddingCorrection.Apply(childName, t, parent.Hidden, map.ResidualDims.Length);
         return t.contiguous().clone().MoveToOuterDisposeScope();
     }
 

@@ -7,6 +7,8 @@ public enum Architecture
     Gpt2,
     /// <summary>Llama, Mistral and Qwen2: rotary positions, RMSNorm, grouped KV heads, gated SiLU MLP.</summary>
     Llama,
+    /// <summary>Gemma 2 and Gemma 3 text: (1+w) RMSNorm sandwiches, GeGLU, √hidden embeddings, soft-capping, sliding windows.</summary>
+    Gemma,
     /// <summary>BERT encoders (sentence embeddings): post-LayerNorm blocks, padding mask.</summary>
     Bert,
     /// <summary>ViT image classifiers: patch embeddings, a [CLS] token and a linear classifier.</summary>

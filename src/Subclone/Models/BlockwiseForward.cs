@@ -22,6 +22,7 @@ public abstract class BlockwiseForward
     {
         Architecture.Gpt2 => new Gpt2(config),
         Architecture.Llama => new Llama(config),
+        Architecture.Gemma => new Gemma(config),
         Architecture.Bert => new Bert(config),
         _ => throw new NotSupportedException($"{config.Architecture} models cannot be run block by block"),
     };
@@ -80,6 +81,20 @@ public abstract class BlockwiseForward
             var (cos, sin) = Rotary.CosSin(hidden.shape[1], Config.HeadDim, Config.RopeTheta);
             return ((LlamaBlock)block).Forward(hidden, cos, sin, probe);
         }
+    }
+
+    sealed class Gemma(ModelConfig config) : BlockwiseForward(config)
+    {
+        readonly Families.GemmaSettings _settings = Families.GemmaSettings.Of(config);
+
+        public override (nn.Module, string) CreateEmbedding() => (new EmbeddingTable(Config.Vocab, Config.Hidden), "model.embed_tokens.");
+
+        public override Tensor Embed(nn.Module embedding, Tensor inputIds) => Families.Gemma2Decoder.Embed((EmbeddingTable)embedding, inputIds);
+
+        public override (nn.Module, string) CreateBlock(int layer) => (new Families.Gemma2Block(Config, _settings, layer), $"model.layers.{layer}.");
+
+        public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>
+            ((Families.Gemma2Block)block).Forward(hidden, new Families.GemmaPositions(Config, _settings, hidden.shape[1]), probe);
     }
 
     sealed class Bert(ModelConfig config) : BlockwiseForward(config)

@@ -60,7 +60,10 @@ public sealed record ModelConfig
     public JsonObject Raw { get; init; } = new();
 
     /// <summary>GPT-2 and the Llama family: models that predict the next token.</summary>
-    public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama;
+    public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama or Architecture.Gemma;
+
+    /// <summary>head_dim is a field of its own, so hidden need not be heads × head_dim (Llama family, Gemma).</summary>
+    public bool FreeHeadDim => Architecture is Architecture.Llama or Architecture.Gemma;
 
     /// <summary>ViT's patches per image: (image_size / patch_size)², rounded down as the strided convolution does.</summary>
     public int Patches => PatchSize > 0 ? (ImageSize / PatchSize) * (ImageSize / PatchSize) : 0;
@@ -77,6 +80,8 @@ public sealed record ModelConfig
         "llama" => "LlamaForCausalLM",
         "mistral" => "MistralForCausalLM",
         "qwen2" => "Qwen2ForCausalLM",
+        "gemma2" => "Gemma2ForCausalLM",
+        "gemma3_text" => "Gemma3ForCausalLM",
         "bert" => "BertModel",
         "vit" => "ViTForImageClassification",
         _ => throw new InvalidOperationException($"unknown model_type {ModelType}"),
@@ -102,9 +107,10 @@ public sealed record ModelConfig
         {
             "gpt2" => ParseGpt2(r),
             "llama" or "mistral" or "qwen2" => ParseLlama(r, modelType),
+            "gemma2" or "gemma3_text" => ParseGemma(r, modelType),
             "bert" => ParseBert(r),
             "vit" => ParseVit(r, json, path),
-            _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, bert, vit)"),
+            _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, gemma2, gemma3_text, bert, vit)"),
         };
         // Read here, not where used, so a malformed value is reported as config.json's fault.
         if (json["architectures"] is { } architectures
@@ -112,6 +118,7 @@ public sealed record ModelConfig
             throw new CheckpointException(path, $"field 'architectures' must be a list of class names, got {architectures.ToJsonString()}");
         config = config with { Raw = (JsonObject)json.DeepClone(), InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02 };
         config.Validate(path);
+        if (config.Architecture == Architecture.Gemma) Families.GemmaSettings.Of(config, path);  // its fields' errors are config.json's
         return config;
     }
 
@@ -150,6 +157,28 @@ public sealed record ModelConfig
             AttentionBias = modelType == "qwen2" || (r.OptionalBool("attention_bias") ?? false),
             MlpBias = r.OptionalBool("mlp_bias") ?? false,
             Activation = r.OptionalString("hidden_act") ?? "silu",
+        };
+    }
+
+    /// <summary>Gemma2Config / Gemma3TextConfig: Llama's fields with Gemma's defaults; the Gemma-only fields are
+    /// <see cref="Families.GemmaSettings"/>. HF reads hidden_activation (hidden_act is a legacy field it ignores).</summary>
+    static ModelConfig ParseGemma(ConfigReader r, string modelType)
+    {
+        int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
+        bool gemma3 = modelType == "gemma3_text";
+        return new ModelConfig
+        {
+            Architecture = Architecture.Gemma, ModelType = modelType,
+            Hidden = hidden, Layers = r.Int("num_hidden_layers"), Heads = heads,
+            KvHeads = r.OptionalInt("num_key_value_heads") ?? heads,
+            HeadDim = r.OptionalInt("head_dim") ?? 256,
+            Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"),
+            MaxPositions = r.OptionalInt("max_position_embeddings") ?? (gemma3 ? 131072 : 8192),
+            NormEps = r.OptionalDouble("rms_norm_eps") ?? 1e-6,
+            TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? true,
+            RopeTheta = r.OptionalDouble("rope_theta") ?? (gemma3 ? 1e6 : 1e4),
+            AttentionBias = r.OptionalBool("attention_bias") ?? false,
+            Activation = r.OptionalString("hidden_activation") ?? "gelu_pytorch_tanh",
         };
     }
 
@@ -224,20 +253,20 @@ public sealed record ModelConfig
             if (PatchSize > ImageSize) throw new CheckpointException(path, $"field 'patch_size' ({PatchSize}) exceeds 'image_size' ({ImageSize})");
         }
         string hidden = gpt2 ? "n_embd" : "hidden_size", heads = gpt2 ? "n_head" : "num_attention_heads";
-        string kvHeads = Architecture == Architecture.Llama ? "num_key_value_heads" : heads;
+        string kvHeads = FreeHeadDim ? "num_key_value_heads" : heads;
         Positive(Hidden, hidden); Positive(Layers, gpt2 ? "n_layer" : "num_hidden_layers"); Positive(Heads, heads);
         Positive(KvHeads, kvHeads); Positive(Ffn, gpt2 ? "n_inner" : "intermediate_size"); Positive(Vocab, "vocab_size");
         Positive(MaxPositions, gpt2 ? "n_positions" : "max_position_embeddings");
         if (Heads % KvHeads != 0) throw new CheckpointException(path, $"field '{kvHeads}' ({KvHeads}) does not divide '{heads}' ({Heads})");
-        if (Architecture != Architecture.Llama && Hidden % Heads != 0)
+        if (!FreeHeadDim && Hidden % Heads != 0)
             throw new CheckpointException(path, $"field '{heads}' ({Heads}) does not divide '{hidden}' ({Hidden})");
         Positive(HeadDim, "head_dim");
-        if (HeadDim % 2 != 0 && Architecture == Architecture.Llama) throw new CheckpointException(path, $"field 'head_dim' ({HeadDim}) must be even for rotary embeddings");
+        if (HeadDim % 2 != 0 && FreeHeadDim) throw new CheckpointException(path, $"field 'head_dim' ({HeadDim}) must be even for rotary embeddings");
         if (NormEps <= 0 || double.IsNaN(NormEps))
-            throw new CheckpointException(path, $"field '{Architecture switch { Architecture.Gpt2 => "layer_norm_epsilon", Architecture.Llama => "rms_norm_eps", _ => "layer_norm_eps" }}' must be positive, got {NormEps}");
+            throw new CheckpointException(path, $"field '{Architecture switch { Architecture.Gpt2 => "layer_norm_epsilon", Architecture.Llama or Architecture.Gemma => "rms_norm_eps", _ => "layer_norm_eps" }}' must be positive, got {NormEps}");
         // Checked here so an unknown activation fails at load, not in the middle of the first forward pass.
         if (!Activations.IsSupported(Activation))
-            throw new CheckpointException(path, $"field '{(gpt2 ? "activation_function" : "hidden_act")}' value '{Activation}' is not supported");
+            throw new CheckpointException(path, $"field '{(gpt2 ? "activation_function" : Architecture == Architecture.Gemma ? "hidden_activation" : "hidden_act")}' value '{Activation}' is not supported");
     }
 
     /// <summary>config.json for this shape: the original fields with every shape field overwritten.</summary>
@@ -262,6 +291,13 @@ public sealed record ModelConfig
                 json["rope_theta"] = RopeTheta; json["hidden_act"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
                 if (ModelType != "qwen2") json["attention_bias"] = AttentionBias;
                 if (ModelType == "llama") json["mlp_bias"] = MlpBias;
+                break;
+            case Architecture.Gemma:
+                json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;
+                json["num_key_value_heads"] = KvHeads; json["head_dim"] = HeadDim; json["intermediate_size"] = Ffn;
+                json["vocab_size"] = Vocab; json["max_position_embeddings"] = MaxPositions; json["rms_norm_eps"] = NormEps;
+                json["rope_theta"] = RopeTheta; json["hidden_activation"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
+                json["attention_bias"] = AttentionBias;
                 break;
             case Architecture.Bert:
                 json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;

@@ -56,6 +56,7 @@ public abstract class TransformerModel : nn.Module
     {
         Architecture.Gpt2 => new Gpt2Model(config),
         Architecture.Llama => new LlamaModel(config),
+        Architecture.Gemma => new Families.Gemma2Model(config),
         Architecture.Bert => new BertModel(config),
         Architecture.Vit => new VitModel(config),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
@@ -72,6 +73,7 @@ public abstract class TransformerModel : nn.Module
     {
         Architecture.Gpt2 => Gpt2Model.Shapes(config),
         Architecture.Llama => LlamaModel.Shapes(config),
+        Architecture.Gemma => Families.Gemma2Model.Shapes(config),
         Architecture.Bert => BertModel.Shapes(config, withPooler),
         Architecture.Vit => VitModel.Shapes(config),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
@@ -82,6 +84,7 @@ public abstract class TransformerModel : nn.Module
     {
         Architecture.Gpt2 => Gpt2Model.InitRule(config, name),
         Architecture.Llama => LlamaModel.InitRule(config, name),
+        Architecture.Gemma => Families.Gemma2Model.InitRule(config, name),
         Architecture.Bert => BertModel.InitRule(config, name),
         Architecture.Vit => VitModel.InitRule(config, name),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
@@ -92,6 +95,7 @@ public abstract class TransformerModel : nn.Module
     {
         Architecture.Gpt2 => Gpt2Model.CanonicalKey(config, fileKey),
         Architecture.Llama => LlamaModel.CanonicalKey(config, fileKey),
+        Architecture.Gemma => Families.Gemma2Model.CanonicalKey(config, fileKey),
         Architecture.Bert => BertModel.CanonicalKey(fileKey),
         Architecture.Vit => VitModel.CanonicalKey(fileKey),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),

@@ -1,0 +1,116 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+
+namespace Subclone.Models.Families;
+
+/// <summary>
+/// The config.json fields through which Gemma 2 (Gemma2Config) and Gemma 3 text (Gemma3TextConfig) differ from
+/// Llama, with HF's defaults for each model_type. Read from <see cref="ModelConfig.Raw"/>, so a child's config
+/// carries them unchanged (except <c>layer_types</c>, which follows the child's layer map).
+/// </summary>
+public sealed record GemmaSettings
+{
+    /// <summary>The attention type of a layer: "sliding_attention" (a causal band of <see cref="SlidingWindow"/> keys).</summary>
+    public const string Sliding = "sliding_attention";
+    /// <summary>The attention type of a layer: "full_attention" (plain causal).</summary>
+    public const string Full = "full_attention";
+
+    /// <summary>attn_logit_softcapping: scores become cap·tanh(scores/cap); null disables it.</summary>
+    public double? AttentionSoftcap { get; init; }
+    /// <summary>final_logit_softcapping: logits become cap·tanh(logits/cap); null disables it.</summary>
+    public double? FinalSoftcap { get; init; }
+    /// <summary>query_pre_attn_scalar: attention scores are scaled by its -½ power instead of head_dim's.</summary>
+    public required double QueryPreAttnScalar { get; init; }
+    /// <summary>sliding_window: how many keys (the query's own included) a sliding layer's query sees.</summary>
+    public required int SlidingWindow { get; init; }
+    /// <summary>Per layer, <see cref="Sliding"/> or <see cref="Full"/>.</summary>
+    public required IReadOnlyList<string> LayerTypes { get; init; }
+    /// <summary>Gemma 3: (1+w) RMSNorms q_norm / k_norm over head_dim, before RoPE.</summary>
+    public bool QkNorm { get; init; }
+    /// <summary>Gemma 3's rope_local_base_freq: sliding layers use default RoPE with this base; null (Gemma 2)
+    /// means every layer uses the config's rope_theta and rope_scaling.</summary>
+    public double? LocalRopeTheta { get; init; }
+
+    /// <summary>Whether layer <paramref name="layer"/> attends through a sliding window.</summary>
+    public bool IsSliding(int layer) => LayerTypes[layer] == Sliding;
+
+    /// <summary>Whether <paramref name="modelType"/> is one of the Gemma model types this reads.</summary>
+    public static bool Handles(string modelType) => modelType is "gemma2" or "gemma3_text";
+
+    /// <summary>The settings of <paramref name="config"/> (a gemma2 or gemma3_text config); bad values are
+    /// <see cref="CheckpointException"/>s naming <paramref name="path"/> and the field.</summary>
+    public static GemmaSettings Of(ModelConfig config, string path = "config.json")
+    {
+        var json = config.Raw;
+        var r = new ConfigReader(json, path);
+        bool gemma3 = config.ModelType == "gemma3_text";
+        // Absent means HF's default; an explicit null means "no capping" (Gemma 3's default).
+        double? Cap(string key, double? fallback) => json.ContainsKey(key) ? r.OptionalDouble(key) : fallback;
+        var settings = new GemmaSettings
+        {
+            AttentionSoftcap = Cap("attn_logit_softcapping", gemma3 ? null : 50.0),
+            FinalSoftcap = Cap("final_logit_softcapping", gemma3 ? null : 30.0),
+            QueryPreAttnScalar = r.OptionalDouble("query_pre_attn_scalar") ?? 256,
+            SlidingWindow = r.OptionalInt("sliding_window") ?? 4096,
+            LayerTypes = ReadLayerTypes(json, r, config.Layers, gemma3, path),
+            QkNorm = gemma3,
+            LocalRopeTheta = gemma3 ? r.OptionalDouble("rope_local_base_freq") ?? 10000 : null,
+        };
+        settings.Validate(r, path);
+        return settings;
+    }
+
+    void Validate(ConfigReader r, string path)
+    {
+        void Positive(double? value, string field)
+        {
+            if (value is double v && !(v > 0 && double.IsFinite(v)))
+                throw new CheckpointException(path, $"field '{field}' must be positive, got {v}");
+        }
+        Positive(AttentionSoftcap, "attn_logit_softcapping");
+        Positive(FinalSoftcap, "final_logit_softcapping");
+        Positive(QueryPreAttnScalar, "query_pre_attn_scalar");
+        Positive(LocalRopeTheta, "rope_local_base_freq");
+        if (SlidingWindow <= 0) throw new CheckpointException(path, $"field 'sliding_window' must be positive, got {SlidingWindow}");
+        // HF has no mask for a sliding layer without a window; null is refused rather than read as "full".
+        if (r.IsNull("sliding_window") && LayerTypes.Contains(Sliding))
+            throw new CheckpointException(path, "field 'sliding_window' is null but layers use sliding attention");
+        // Gemma 3's bidirectional variant (EmbeddingGemma) attends both ways: a different forward, not implemented.
+        if (r.OptionalBool("use_bidirectional_attention") == true)
+            throw new CheckpointException(path, "field 'use_bidirectional_attention' true (bidirectional attention) is not supported");
+    }
+
+    /// <summary>
+    /// layer_types as given, else HF's rule: Gemma 2 slides on even layers (Gemma2Attention's
+    /// <c>not bool(layer_idx % 2)</c>); Gemma 3 slides unless (i+1) is a multiple of sliding_window_pattern (default 6).
+    /// </summary>
+    static IReadOnlyList<string> ReadLayerTypes(JsonObject json, ConfigReader r, int layers, bool gemma3, string path)
+    {
+        if (json["layer_types"] is { } node)
+        {
+            if (node is not JsonArray list || list.Any(t => t is not JsonValue v || v.GetValueKind() != JsonValueKind.String
+                    || v.GetValue<string>() is not (Sliding or Full)))
+                throw new CheckpointException(path, $"field 'layer_types' must be a list of \"{Sliding}\" / \"{Full}\", got {node.ToJsonString()}");
+            if (list.Count != layers)
+                throw new CheckpointException(path, $"field 'layer_types' has {list.Count} entries for {layers} layers ('num_hidden_layers')");
+            return list.Select(t => t!.GetValue<string>()).ToArray();
+        }
+        int pattern = gemma3 ? r.OptionalInt("sliding_window_pattern") ?? 6 : 2;
+        if (pattern <= 0) throw new CheckpointException(path, $"field 'sliding_window_pattern' must be positive, got {pattern}");
+        return Enumerable.Range(0, Math.Max(layers, 0)).Select(i => (i + 1) % pattern != 0 ? Sliding : Full).ToArray();
+    }
+
+    /// <summary>
+    /// The child's config.json fields for a layer map: each child block keeps its parent block's attention type, written
+    /// out as layer_types even where the parent relied on the even-layer rule or sliding_window_pattern, which would
+    /// give dropped or duplicated blocks the wrong type.
+    /// </summary>
+    public static JsonObject ForLayerMap(ModelConfig parent, IReadOnlyList<int> layerMap)
+    {
+        var types = Of(parent).LayerTypes;
+        var raw = (JsonObject)parent.Raw.DeepClone();
+        raw["layer_types"] = new JsonArray(layerMap.Select(l => (JsonNode?)types[l]).ToArray());
+        return raw;
+    }
+}

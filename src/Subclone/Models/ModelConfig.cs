@@ -37,6 +37,10 @@ public sealed record ModelConfig
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Rotary base θ (Llama family).</summary>
     public double RopeTheta { get; init; } = 10000;
+    /// <summary>The rotary embedding (rope_scaling / rope_parameters) of the Llama family; plain RoPE with
+    /// <see cref="RopeTheta"/> where none was parsed (a config built in code).</summary>
+    public RopeParameters Rope { get => _rope ?? RopeParameters.Default(RopeTheta, MaxPositions); init => _rope = value; }
+    readonly RopeParameters? _rope;
     /// <summary>q/k/v(/o) projections carry biases (Qwen2's q/k/v; Llama's attention_bias).</summary>
     public bool AttentionBias { get; init; }
     /// <summary>The MLP's projections carry biases (always for GPT-2, BERT and ViT; Llama's mlp_bias).</summary>
@@ -118,7 +122,13 @@ public sealed record ModelConfig
             throw new CheckpointException(path, $"field 'architectures' must be a list of class names, got {architectures.ToJsonString()}");
         config = config with { Raw = (JsonObject)json.DeepClone(), InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02 };
         config.Validate(path);
-        if (config.Architecture == Architecture.Gemma) Families.GemmaSettings.Of(config, path);  // its fields' errors are config.json's
+        if (config.Architecture == Architecture.Llama) config = config with { Rope = RopeParametersReader.Read(json, path, config.HeadDim, config.MaxPositions) };
+        if (config.Architecture == Architecture.Gemma)
+        {
+            // Gemma 3 keys v5 rope_parameters by layer type; the config's own rope is the global (full attention) layers'.
+            config = config with { Rope = RopeParametersReader.Read(json, path, config.HeadDim, config.MaxPositions, Families.GemmaSettings.Full) };
+            Families.GemmaSettings.Of(config, path);  // its fields' errors are config.json's
+        }
         return config;
     }
 
@@ -288,7 +298,8 @@ public sealed record ModelConfig
                 json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;
                 json["num_key_value_heads"] = KvHeads; json["head_dim"] = HeadDim; json["intermediate_size"] = Ffn;
                 json["vocab_size"] = Vocab; json["max_position_embeddings"] = MaxPositions; json["rms_norm_eps"] = NormEps;
-                json["rope_theta"] = RopeTheta; json["hidden_act"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
+                json["hidden_act"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
+                if (!json.ContainsKey("rope_parameters")) json["rope_theta"] = RopeTheta;  // v5 keeps θ inside rope_parameters
                 if (ModelType != "qwen2") json["attention_bias"] = AttentionBias;
                 if (ModelType == "llama") json["mlp_bias"] = MlpBias;
                 break;
@@ -296,7 +307,8 @@ public sealed record ModelConfig
                 json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;
                 json["num_key_value_heads"] = KvHeads; json["head_dim"] = HeadDim; json["intermediate_size"] = Ffn;
                 json["vocab_size"] = Vocab; json["max_position_embeddings"] = MaxPositions; json["rms_norm_eps"] = NormEps;
-                json["rope_theta"] = RopeTheta; json["hidden_activation"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
+                if (!json.ContainsKey("rope_parameters")) json["rope_theta"] = RopeTheta;
+                json["hidden_activation"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
                 json["attention_bias"] = AttentionBias;
                 break;
             case Architecture.Bert:

@@ -19,7 +19,7 @@ public sealed class GemmaPositions(ModelConfig config, GemmaSettings settings, l
 
     (Tensor, Tensor, Tensor) Build(bool sliding)
     {
-        var (cos, sin) = GemmaRope.Tables(config, settings, sliding, length);
+        var (cos, sin) = Rotary.CosSin(settings.RopeFor(config, sliding), config.HeadDim, length);
         return (cos, sin, Gemma2Attention.Mask(length, sliding ? settings.SlidingWindow : null));
     }
 }

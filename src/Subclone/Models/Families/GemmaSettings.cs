@@ -28,9 +28,13 @@ public sealed record GemmaSettings
     public required IReadOnlyList<string> LayerTypes { get; init; }
     /// <summary>Gemma 3: (1+w) RMSNorms q_norm / k_norm over head_dim, before RoPE.</summary>
     public bool QkNorm { get; init; }
-    /// <summary>Gemma 3's rope_local_base_freq: sliding layers use default RoPE with this base; null (Gemma 2)
-    /// means every layer uses the config's rope_theta and rope_scaling.</summary>
-    public double? LocalRopeTheta { get; init; }
+    /// <summary>Gemma 3's sliding layers' RoPE: default RoPE with rope_local_base_freq (Gemma3TextModel.rotary_emb_local),
+    /// or v5's rope_parameters["sliding_attention"]. Null (Gemma 2): every layer uses the config's own
+    /// <see cref="ModelConfig.Rope"/>, which for Gemma 3 is the global (full attention) layers' rope_theta and rope_scaling.</summary>
+    public RopeParameters? LocalRope { get; init; }
+
+    /// <summary>The RoPE of a layer of the given kind.</summary>
+    public RopeParameters RopeFor(ModelConfig config, bool sliding) => sliding && LocalRope is { } local ? local : config.Rope;
 
     /// <summary>Whether layer <paramref name="layer"/> attends through a sliding window.</summary>
     public bool IsSliding(int layer) => LayerTypes[layer] == Sliding;
@@ -55,7 +59,7 @@ public sealed record GemmaSettings
             SlidingWindow = r.OptionalInt("sliding_window") ?? 4096,
             LayerTypes = ReadLayerTypes(json, r, config.Layers, gemma3, path),
             QkNorm = gemma3,
-            LocalRopeTheta = gemma3 ? r.OptionalDouble("rope_local_base_freq") ?? 10000 : null,
+            LocalRope = gemma3 ? ReadLocalRope(config, json, r, path) : null,
         };
         settings.Validate(r, path);
         return settings;
@@ -71,7 +75,6 @@ public sealed record GemmaSettings
         Positive(AttentionSoftcap, "attn_logit_softcapping");
         Positive(FinalSoftcap, "final_logit_softcapping");
         Positive(QueryPreAttnScalar, "query_pre_attn_scalar");
-        Positive(LocalRopeTheta, "rope_local_base_freq");
         if (SlidingWindow <= 0) throw new CheckpointException(path, $"field 'sliding_window' must be positive, got {SlidingWindow}");
         // HF has no mask for a sliding layer without a window; null is refused rather than read as "full".
         if (r.IsNull("sliding_window") && LayerTypes.Contains(Sliding))
@@ -79,6 +82,15 @@ public sealed record GemmaSettings
         // Gemma 3's bidirectional variant (EmbeddingGemma) attends both ways: a different forward, not implemented.
         if (r.OptionalBool("use_bidirectional_attention") == true)
             throw new CheckpointException(path, "field 'use_bidirectional_attention' true (bidirectional attention) is not supported");
+    }
+
+    static RopeParameters ReadLocalRope(ModelConfig config, JsonObject json, ConfigReader r, string path)
+    {
+        if (json["rope_parameters"] is JsonObject v5 && v5.ContainsKey(Sliding))
+            return RopeParametersReader.Read(json, path, config.HeadDim, config.MaxPositions, Sliding);
+        double theta = r.OptionalDouble("rope_local_base_freq") ?? 10000;
+        if (!(theta > 0 && double.IsFinite(theta))) throw new CheckpointException(path, $"field 'rope_local_base_freq' must be positive, got {theta}");
+        return RopeParameters.Default(theta, config.MaxPositions);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Subclone.Models;
+using Subclone.Models.Families;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,8 +8,7 @@ namespace Subclone.Cloning;
 /// <summary>
 /// Applies a <see cref="CloneMap"/> to a parent's weights: every tensor is sliced along each axis by its role
 /// (<see cref="ParameterLayout"/>), child blocks are taken from the mapped parent blocks, and each linear
-/// weight whose input shrank from n to n' is multiplied by √(n/n'). Norms and biases are never scaled; embeddings only
-/// where the family's forward depends on the width (Gemma's √hidden normaliser, see GemmaEmbeddingCorrection).
+/// weight whose input shrank from n to n' is multiplied by √(n/n'). Norms, biases and embeddings are never scaled.
 /// </summary>
 public static class Slicer
 {
@@ -53,37 +53,24 @@ public static class Slicer
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         int? layer = ParameterLayout.LayerOf(childName);
-        var layout = ParameterLayout.For(parent.Architecture, childName);
+        var layout = ParameterLayout.For(parent, childName);
+        var kept = Kept(map, layer);
         var t = source;
         for (int axis = 0; axis < layout.Axes.Length; axis++)
         {
-            var index = Indices(parent, layout.Axes[axis], map, layer, childName);
+            var index = layout.Axes[axis].Kept(parent, kept);
             if (index is null) continue;
             t = t.index_select(axis, tensor(index.Select(i => (long)i).ToArray()));
         }
         if (map.Scale && layout.InputAxis is int input && t.shape[input] < source.shape[input])
             t = t * Math.Sqrt((double)source.shape[input] / t.shape[input]);
-        // Not a √(n/n') heuristic but exact compensation for a forward that depends on the width, so it ignores --no-scale.
-        if (parent.Architecture == Architecture.Gemma)
-            t = Models.Families.GemmaEmbeddingCorrection.Apply(childName, t, parent.Hidden, map.ResidualDims.Length);
+        // A family's own correction (Gemma's embedding normaliser); skipped at 1 so other families stay bit for bit.
+        if (parent.Family.Correction?.Invoke(parent, kept, childName) is double factor && factor != 1)
+            t = t * factor;
         return t.contiguous().clone().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Indices kept along an axis, or null for a whole axis.</summary>
-    static int[]? Indices(ModelConfig parent, AxisRole role, CloneMap map, int? layer, string name)
-    {
-        int hd = parent.HeadDim;
-        int L() => layer ?? throw new InvalidOperationException($"'{name}' has per-block axes but no block index");
-        int[] Expand(int[] heads) => heads.SelectMany(h => Enumerable.Range(h * hd, hd)).ToArray();
-        return role switch
-        {
-            AxisRole.Whole => null,
-            AxisRole.Residual => map.ResidualDims,
-            AxisRole.Heads => Expand(map.Heads[L()]),
-            AxisRole.KvHeads => Expand(map.KvHeads[L()]),
-            AxisRole.Ffn => map.FfnNeurons[L()],
-            AxisRole.PackedQkv => Enumerable.Range(0, 3).SelectMany(part => Expand(map.Heads[L()]).Select(i => part * parent.Heads * hd + i)).ToArray(),
-            _ => throw new ArgumentOutOfRangeException(nameof(role)),
-        };
-    }
+    /// <summary>What the map keeps, as axis roles read it: the residual dims, and for block <paramref name="layer"/> its heads and neurons.</summary>
+    public static KeptUnits Kept(CloneMap map, int? layer) =>
+        new(map.ResidualDims, layer is int l ? new KeptBlockUnits(map.Heads[l], map.KvHeads[l], map.FfnNeurons[l]) : null);
 }

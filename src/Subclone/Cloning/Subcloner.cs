@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
 using Subclone.Models;
+using Subclone.Models.Families;
 using static TorchSharp.torch;
 
 namespace Subclone.Cloning;
@@ -40,10 +42,19 @@ public static class Subcloner
         {
             Hidden = map.ResidualDims.Length, Layers = map.LayerMap.Length, Heads = map.Heads[0].Length,
             KvHeads = map.KvHeads[0].Length, Ffn = map.FfnNeurons[0].Length,
+            Raw = WithLayerMap(p, map.LayerMap),
         };
-        if (p.Architecture == Architecture.Gemma) childConfig = childConfig with { Raw = Models.Families.GemmaSettings.ForLayerMap(p, map.LayerMap) };
-        if (!p.FreeHeadDim && childConfig.Hidden != childConfig.Heads * p.HeadDim)
+        if (!p.Family.FreeHeadDim && childConfig.Hidden != childConfig.Heads * p.HeadDim)
             throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
         return childConfig;
+    }
+
+    /// <summary>The parent's config.json with its per-layer fields (<see cref="ModelFamily.PerLayerFields"/>) rewritten
+    /// for a child whose block i is the parent's block <paramref name="layerMap"/>[i].</summary>
+    public static JsonObject WithLayerMap(ModelConfig p, IReadOnlyList<int> layerMap)
+    {
+        var raw = (JsonObject)p.Raw.DeepClone();
+        foreach (var field in p.Family.PerLayerFields) field.Rewrite(raw, layerMap, p.Layers);
+        return raw;
     }
 }

@@ -26,44 +26,6 @@ public sealed class LlamaModel : TransformerModel
     }
 
 
-    internal static ParameterInit InitRule(ModelConfig c, string name) =>
-        ParameterInit.Standard(name, isNorm: name.EndsWith("norm.weight"), std: c.InitializerRange);
-
-    internal static string? CanonicalKey(ModelConfig c, string fileKey)
-    {
-        if (fileKey.EndsWith(".rotary_emb.inv_freq")) return null;  // a buffer older checkpoints saved
-        if (fileKey == "lm_head.weight" && c.TieWordEmbeddings) return null;
-        return fileKey;
-    }
-
-    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
-    {
-        long d = c.Hidden, q = (long)c.Heads * c.HeadDim, kv = (long)c.KvHeads * c.HeadDim, f = c.Ffn;
-        yield return new("model.embed_tokens.weight", [c.Vocab, d]);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            string p = $"model.layers.{i}.";
-            yield return new(p + "input_layernorm.weight", [d]);
-            foreach (var (proj, rows, cols, bias) in new[]
-            {
-                ("self_attn.q_proj", q, d, c.AttentionBias), ("self_attn.k_proj", kv, d, c.AttentionBias),
-                ("self_attn.v_proj", kv, d, c.AttentionBias), ("self_attn.o_proj", d, q, c.AttentionBias && c.ModelType != "qwen2"),
-            })
-            {
-                yield return new(p + proj + ".weight", [rows, cols]);
-                if (bias) yield return new(p + proj + ".bias", [rows]);
-            }
-            yield return new(p + "post_attention_layernorm.weight", [d]);
-            foreach (var (proj, rows, cols) in new[] { ("mlp.gate_proj", f, d), ("mlp.up_proj", f, d), ("mlp.down_proj", d, f) })
-            {
-                yield return new(p + proj + ".weight", [rows, cols]);
-                if (c.MlpBias) yield return new(p + proj + ".bias", [rows]);
-            }
-        }
-        yield return new("model.norm.weight", [d]);
-        if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
-    }
-
     /// <inheritdoc/>
     public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
@@ -114,26 +76,33 @@ public sealed class LlamaDecoder : nn.Module
     }
 }
 
-/// <summary>A pre-RMSNorm block: x + attn(norm(x)), then + mlp(norm(·)).</summary>
+/// <summary>
+/// A pre-RMSNorm block: x + attn(norm(x)), then + mlp(norm(·)). With <see cref="Families.LlamaOptions.PostSublayerNorms"/>
+/// (OLMo 2) the norms move onto the sublayers' outputs instead: x + norm(attn(x)), then + norm(mlp(·)).
+/// </summary>
 public sealed class LlamaBlock : nn.Module
 {
-    /// <summary>RMSNorm before attention.</summary>
-    public RmsNorm input_layernorm;
+    /// <summary>RMSNorm before attention; null with post-sublayer norms.</summary>
+    public RmsNorm? input_layernorm;
     /// <summary>Causal self-attention with rotary positions and grouped KV heads.</summary>
     public LlamaAttention self_attn;
-    /// <summary>RMSNorm before the MLP.</summary>
+    /// <summary>RMSNorm before the MLP, or (OLMo 2) on the attention's output.</summary>
     public RmsNorm post_attention_layernorm;
     /// <summary>The gated feed-forward network.</summary>
     public LlamaMlp mlp;
+    /// <summary>OLMo 2: RMSNorm on the MLP's output; null otherwise.</summary>
+    public RmsNorm? post_feedforward_layernorm;
     readonly int _layer;
 
     /// <summary>Block <paramref name="layer"/> (the index activation hooks report).</summary>
     public LlamaBlock(ModelConfig config, int layer) : base(nameof(LlamaBlock))
     {
-        input_layernorm = new RmsNorm(config.Hidden, config.NormEps);
+        bool postNorms = Families.LlamaOptions.Of(config).PostSublayerNorms;
+        if (!postNorms) input_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         self_attn = new LlamaAttention(config, layer);
         post_attention_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         mlp = new LlamaMlp(config, layer);
+        if (postNorms) post_feedforward_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         _layer = layer;
         RegisterComponents();
     }
@@ -141,8 +110,17 @@ public sealed class LlamaBlock : nn.Module
     /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin(RopeParameters, int, long)"/>; reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
-        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, probe);
-        var y = h + mlp.Forward(post_attention_layernorm.forward(h), probe);
+        Tensor y;
+        if (post_feedforward_layernorm is null)
+        {
+            var h = x + self_attn.Forward(input_layernorm!.forward(x), cos, sin, probe);
+            y = h + mlp.Forward(post_attention_layernorm.forward(h), probe);
+        }
+        else
+        {
+            var h = x + post_attention_layernorm.forward(self_attn.Forward(x, cos, sin, probe));
+            y = h + post_feedforward_layernorm.forward(mlp.Forward(h, probe));
+        }
         probe?.OnBlock(_layer, x, y);
         return y;
     }
@@ -153,7 +131,10 @@ public sealed class LlamaAttention : nn.Module
 {
     /// <summary>Query [H·hd, D], key and value [KV·hd, D], and output [D, H·hd] projections.</summary>
     public LinearLayer q_proj, k_proj, v_proj, o_proj;
+    /// <summary>RMSNorm on queries and keys before RoPE (Qwen3: [hd] per head; OLMo 2: [H·hd], [KV·hd]); null for Llama.</summary>
+    public RmsNorm? q_norm, k_norm;
     readonly int _heads, _kvHeads, _headDim, _layer;
+    readonly bool _perHeadNorm;
 
     /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
@@ -166,7 +147,14 @@ public sealed class LlamaAttention : nn.Module
         k_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
         v_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
         // Qwen2 has q/k/v biases but none on the output projection; Llama's attention_bias covers all four.
-        o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && config.ModelType != "qwen2");
+        var options = Families.LlamaOptions.Of(config);
+        o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && !options.QkvBiasOnly);
+        _perHeadNorm = options.QkNorm == Families.QkNorm.PerHead;
+        if (options.QkNorm != Families.QkNorm.None)
+        {
+            q_norm = new RmsNorm(_perHeadNorm ? _headDim : (long)_heads * _headDim, config.NormEps);
+            k_norm = new RmsNorm(_perHeadNorm ? _headDim : (long)_kvHeads * _headDim, config.NormEps);
+        }
         RegisterComponents();
     }
 
@@ -174,8 +162,10 @@ public sealed class LlamaAttention : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
         long b = x.shape[0], t = x.shape[1];
-        var q = Rotary.Apply(q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2), cos, sin);
-        var k = Rotary.Apply(k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2), cos, sin);
+        var q = Heads(q_proj.forward(x), q_norm, _heads);
+        var k = Heads(k_proj.forward(x), k_norm, _kvHeads);
+        q = Rotary.Apply(q, cos, sin);
+        k = Rotary.Apply(k, cos, sin);
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (_kvHeads != _heads)
         {
@@ -187,6 +177,16 @@ public sealed class LlamaAttention : nn.Module
         var heads = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         probe?.OnHeadOutputs(_layer, heads);
         return o_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
+    }
+
+    /// <summary>A projection [B, T, n·hd] as heads [B, n, T, hd], normed where the variant norms it (before RoPE).</summary>
+    Tensor Heads(Tensor projected, RmsNorm? norm, int count)
+    {
+        long b = projected.shape[0], t = projected.shape[1];
+        if (norm is not null && !_perHeadNorm) projected = norm.forward(projected);
+        var heads = projected.view(b, t, count, _headDim);
+        if (norm is not null && _perHeadNorm) heads = norm.forward(heads);
+        return heads.transpose(1, 2);
     }
 }
 

@@ -29,46 +29,6 @@ public sealed class Gemma2Model : TransformerModel
         InitializeWeights();
     }
 
-    /// <summary>HF's Gemma init: linear weights and embeddings N(0, initializer_range), biases 0, and every
-    /// (1+w) norm weight 0, which is a unit scale.</summary>
-    internal static ParameterInit InitRule(ModelConfig c, string name) =>
-        name.EndsWith("norm.weight") ? ParameterInit.Zero : ParameterInit.Standard(name, isNorm: false, std: c.InitializerRange);
-
-    internal static string? CanonicalKey(ModelConfig c, string fileKey) =>
-        fileKey == "lm_head.weight" && c.TieWordEmbeddings ? null : fileKey;
-
-    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
-    {
-        long d = c.Hidden, q = (long)c.Heads * c.HeadDim, kv = (long)c.KvHeads * c.HeadDim, f = c.Ffn;
-        bool qkNorm = GemmaSettings.Of(c).QkNorm;
-        yield return new("model.embed_tokens.weight", [c.Vocab, d]);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            string p = $"model.layers.{i}.";
-            yield return new(p + "input_layernorm.weight", [d]);
-            foreach (var (proj, rows, cols) in new[]
-            {
-                ("self_attn.q_proj", q, d), ("self_attn.k_proj", kv, d), ("self_attn.v_proj", kv, d), ("self_attn.o_proj", d, q),
-            })
-            {
-                yield return new(p + proj + ".weight", [rows, cols]);
-                if (c.AttentionBias) yield return new(p + proj + ".bias", [rows]);
-            }
-            if (qkNorm)
-            {
-                yield return new(p + "self_attn.q_norm.weight", [c.HeadDim]);
-                yield return new(p + "self_attn.k_norm.weight", [c.HeadDim]);
-            }
-            yield return new(p + "post_attention_layernorm.weight", [d]);
-            yield return new(p + "pre_feedforward_layernorm.weight", [d]);
-            foreach (var (proj, rows, cols) in new[] { ("mlp.gate_proj", f, d), ("mlp.up_proj", f, d), ("mlp.down_proj", d, f) })
-                yield return new(p + proj + ".weight", [rows, cols]);
-            yield return new(p + "post_feedforward_layernorm.weight", [d]);
-        }
-        yield return new("model.norm.weight", [d]);
-        if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
-    }
-
     /// <inheritdoc/>
     public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
@@ -84,6 +44,21 @@ public sealed class Gemma2Model : TransformerModel
         var logits = lm_head is null ? matmul(hidden, model.embed_tokens.weight.t()) : lm_head.forward(hidden);
         if (_finalSoftcap is double cap) logits = (logits / cap).tanh() * cap;
         return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Gemma's forward cut into the scaled embedding and the blocks, for parents larger than memory.</summary>
+    internal sealed class Blockwise(ModelConfig config) : BlockwiseForward(config)
+    {
+        readonly GemmaSettings _settings = GemmaSettings.Of(config);
+
+        public override (nn.Module, string) CreateEmbedding() => (new EmbeddingTable(Config.Vocab, Config.Hidden), "model.embed_tokens.");
+
+        public override Tensor Embed(nn.Module embedding, Tensor inputIds) => Gemma2Decoder.Embed((EmbeddingTable)embedding, inputIds);
+
+        protected override nn.Module NewBlock(int layer) => new Gemma2Block(Config, _settings, layer);
+
+        public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>
+            ((Gemma2Block)block).Forward(hidden, new GemmaPositions(Config, _settings, hidden.shape[1]), probe);
     }
 }
 

@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace Subclone.Models.Families;
 
 /// <summary>
@@ -15,15 +13,11 @@ public static class GemmaEmbeddingCorrection
     /// <summary>The tensor the correction applies to.</summary>
     public const string EmbeddingName = "model.embed_tokens.weight";
 
-    /// <summary>The factor for child tensor <paramref name="childName"/> cut from a parent of width
-    /// <paramref name="parentHidden"/> to <paramref name="childHidden"/> residual dims: √(D/d') on the embedding, else 1.</summary>
-    public static double Factor(string childName, int parentHidden, int childHidden) =>
-        childName == EmbeddingName && childHidden != parentHidden ? Math.Sqrt((double)parentHidden / childHidden) : 1;
-
-    /// <summary><paramref name="sliced"/> (the child's tensor, already cut) with the correction applied.</summary>
-    public static Tensor Apply(string childName, Tensor sliced, int parentHidden, int childHidden)
-    {
-        double factor = Factor(childName, parentHidden, childHidden);
-        return factor == 1 ? sliced : sliced * factor;
-    }
+    /// <summary>The factor for child tensor <paramref name="childName"/> (the family's <see cref="SlicingCorrection"/>):
+    /// √(D/d') on the embedding, D the parent's width and d' = <paramref name="kept"/>'s residual dims; else 1. It is
+    /// exact compensation for a forward that depends on the width, not a heuristic, so --no-scale leaves it on.</summary>
+    public static double Factor(ModelConfig parent, KeptUnits kept, string childName) =>
+        childName == EmbeddingName && kept.ResidualDims.Length != parent.Hidden
+            ? Math.Sqrt((double)parent.Hidden / kept.ResidualDims.Length)
+            : 1;
 }

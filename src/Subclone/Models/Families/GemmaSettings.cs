@@ -39,27 +39,24 @@ public sealed record GemmaSettings
     /// <summary>Whether layer <paramref name="layer"/> attends through a sliding window.</summary>
     public bool IsSliding(int layer) => LayerTypes[layer] == Sliding;
 
-    /// <summary>Whether <paramref name="modelType"/> is one of the Gemma model types this reads.</summary>
-    public static bool Handles(string modelType) => modelType is "gemma2" or "gemma3_text";
-
-    /// <summary>The settings of <paramref name="config"/> (a gemma2 or gemma3_text config); bad values are
+    /// <summary>The settings of <paramref name="config"/> (a Gemma family's config); bad values are
     /// <see cref="CheckpointException"/>s naming <paramref name="path"/> and the field.</summary>
     public static GemmaSettings Of(ModelConfig config, string path = "config.json")
     {
         var json = config.Raw;
         var r = new ConfigReader(json, path);
-        bool gemma3 = config.ModelType == "gemma3_text";
+        var options = GemmaOptions.Of(config);
         // Absent means HF's default; an explicit null means "no capping" (Gemma 3's default).
         double? Cap(string key, double? fallback) => json.ContainsKey(key) ? r.OptionalDouble(key) : fallback;
         var settings = new GemmaSettings
         {
-            AttentionSoftcap = Cap("attn_logit_softcapping", gemma3 ? null : 50.0),
-            FinalSoftcap = Cap("final_logit_softcapping", gemma3 ? null : 30.0),
+            AttentionSoftcap = Cap("attn_logit_softcapping", options.AttentionSoftcapDefault),
+            FinalSoftcap = Cap("final_logit_softcapping", options.FinalSoftcapDefault),
             QueryPreAttnScalar = r.OptionalDouble("query_pre_attn_scalar") ?? 256,
             SlidingWindow = r.OptionalInt("sliding_window") ?? 4096,
-            LayerTypes = ReadLayerTypes(json, r, config.Layers, gemma3, path),
-            QkNorm = gemma3,
-            LocalRope = gemma3 ? ReadLocalRope(config, json, r, path) : null,
+            LayerTypes = ReadLayerTypes(r, config.Layers, options),
+            QkNorm = options.QkNorm,
+            LocalRope = options.LocalRope ? ReadLocalRope(config, json, r, path) : null,
         };
         settings.Validate(r, path);
         return settings;
@@ -97,9 +94,10 @@ public sealed record GemmaSettings
     /// layer_types as given, else HF's rule: Gemma 2 slides on even layers (Gemma2Attention's
     /// <c>not bool(layer_idx % 2)</c>); Gemma 3 slides unless (i+1) is a multiple of sliding_window_pattern (default 6).
     /// </summary>
-    static IReadOnlyList<string> ReadLayerTypes(JsonObject json, ConfigReader r, int layers, bool gemma3, string path)
+    internal static IReadOnlyList<string> ReadLayerTypes(ConfigReader r, int layers, GemmaOptions options)
     {
-        if (json["layer_types"] is { } node)
+        string path = r.Path;
+        if (r.Json["layer_types"] is { } node)
         {
             if (node is not JsonArray list || list.Any(t => t is not JsonValue v || v.GetValueKind() != JsonValueKind.String
                     || v.GetValue<string>() is not (Sliding or Full)))
@@ -108,21 +106,8 @@ public sealed record GemmaSettings
                 throw new CheckpointException(path, $"field 'layer_types' has {list.Count} entries for {layers} layers ('num_hidden_layers')");
             return list.Select(t => t!.GetValue<string>()).ToArray();
         }
-        int pattern = gemma3 ? r.OptionalInt("sliding_window_pattern") ?? 6 : 2;
+        int pattern = (options.SlidingWindowPatternKey ? r.OptionalInt("sliding_window_pattern") : null) ?? options.SlidingWindowPatternDefault;
         if (pattern <= 0) throw new CheckpointException(path, $"field 'sliding_window_pattern' must be positive, got {pattern}");
         return Enumerable.Range(0, Math.Max(layers, 0)).Select(i => (i + 1) % pattern != 0 ? Sliding : Full).ToArray();
-    }
-
-    /// <summary>
-    /// The child's config.json fields for a layer map: each child block keeps its parent block's attention type, written
-    /// out as layer_types even where the parent relied on the even-layer rule or sliding_window_pattern, which would
-    /// give dropped or duplicated blocks the wrong type.
-    /// </summary>
-    public static JsonObject ForLayerMap(ModelConfig parent, IReadOnlyList<int> layerMap)
-    {
-        var types = Of(parent).LayerTypes;
-        var raw = (JsonObject)parent.Raw.DeepClone();
-        raw["layer_types"] = new JsonArray(layerMap.Select(l => (JsonNode?)types[l]).ToArray());
-        return raw;
     }
 }

@@ -55,6 +55,7 @@ public static class Subcloner
     {
         var raw = (JsonObject)p.Raw.DeepClone();
         foreach (var field in p.Family.PerLayerFields) field.Rewrite(raw, layerMap, p.Layers);
-        return raw;
+        // Unchanged, the parent's own object: configs compare their Raw by reference.
+        return JsonNode.DeepEquals(raw, p.Raw) ? p.Raw : raw;
     }
 }

@@ -80,6 +80,28 @@ public class GemmaConfigTests
         Assert.All(model.state_dict().Where(kv => kv.Key.EndsWith("norm.weight")), kv => Assert.Equal(0, kv.Value.abs().max().item<float>()));
     }
 
+    [SharedTheory]
+    [InlineData("gemma2-tiny")]
+    [InlineData("gemma3-tiny")]
+    public void Saved_config_keeps_every_original_field_and_reloads_to_the_same_logits(string fixture)
+    {
+        using var dir = new TempDir();
+        var loaded = HfCheckpoint.Load(SharedData.Fixture(fixture));
+        HfCheckpoint.Save(loaded.Model, dir["saved"], ScalarType.Float32);
+        var original = JsonNode.Parse(File.ReadAllText(Path.Combine(SharedData.Fixture(fixture), "config.json")))!.AsObject();
+        var saved = JsonNode.Parse(File.ReadAllText(dir["saved/config.json"]))!.AsObject();
+        foreach (var (key, value) in original)
+            Assert.True(saved.ContainsKey(key) && (value is null ? saved[key] is null
+                : value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number
+                    ? v.GetValue<double>() == saved[key]!.GetValue<double>() : JsonNode.DeepEquals(value, saved[key])), $"'{key}' changed");
+
+        using var _ = no_grad();
+        using var ids = tensor(FixtureLogitsTests.InputIds(fixture)).unsqueeze(0);
+        using var before = loaded.Model.Forward(ids);
+        using var after = HfCheckpoint.Load(dir["saved"]).Model.Forward(ids);
+        Assert.True(before.equal(after).all().item<bool>());
+    }
+
     [SharedFact]
     public void Transformers_v5_rope_parameters_by_layer_type_give_the_same_logits()
     {

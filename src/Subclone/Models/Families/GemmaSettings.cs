@@ -74,7 +74,8 @@ public sealed record GemmaSettings
         Positive(QueryPreAttnScalar, "query_pre_attn_scalar");
         if (SlidingWindow <= 0) throw new CheckpointException(path, $"field 'sliding_window' must be positive, got {SlidingWindow}");
         // HF has no mask for a sliding layer without a window; null is refused rather than read as "full".
-        if (r.IsNull("sliding_window") && LayerTypes.Contains(Sliding))
+        bool anySliding = LayerTypes is PatternLayerTypes pattern ? pattern.AnySliding : LayerTypes.Contains(Sliding);
+        if (r.IsNull("sliding_window") && anySliding)
             throw new CheckpointException(path, "field 'sliding_window' is null but layers use sliding attention");
         // Gemma 3's bidirectional variant (EmbeddingGemma) attends both ways: a different forward, not implemented.
         if (r.OptionalBool("use_bidirectional_attention") == true)
@@ -108,6 +109,27 @@ public sealed record GemmaSettings
         }
         int pattern = (options.SlidingWindowPatternKey ? r.OptionalInt("sliding_window_pattern") : null) ?? options.SlidingWindowPatternDefault;
         if (pattern <= 0) throw new CheckpointException(path, $"field 'sliding_window_pattern' must be positive, got {pattern}");
-        return Enumerable.Range(0, Math.Max(layers, 0)).Select(i => (i + 1) % pattern != 0 ? Sliding : Full).ToArray();
+        return new PatternLayerTypes(Math.Max(layers, 0), pattern);
+    }
+
+    /// <summary>The types a pattern gives, computed per index: a config may declare billions of layers, and it is
+    /// refused for that only later, against its weight files.</summary>
+    sealed class PatternLayerTypes(int count, int pattern) : IReadOnlyList<string>
+    {
+        public string this[int index] => (uint)index < (uint)count
+            ? ((index + 1) % pattern != 0 ? Sliding : Full)
+            : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public int Count => count;
+
+        /// <summary>Whether some layer slides: every layer is full only with pattern 1.</summary>
+        public bool AnySliding => count > 0 && pattern != 1;
+
+        public IEnumerator<string> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++) yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

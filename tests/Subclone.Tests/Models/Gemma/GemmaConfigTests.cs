@@ -80,6 +80,22 @@ public class GemmaConfigTests
         Assert.All(model.state_dict().Where(kv => kv.Key.EndsWith("norm.weight")), kv => Assert.Equal(0, kv.Value.abs().max().item<float>()));
     }
 
+    [SharedFact]
+    public void A_config_declaring_billions_of_layers_is_refused_against_its_weights()
+    {
+        // The attention pattern of such a config is never spelled out, so it reaches the weight-count check.
+        using var dir = new TempDir();
+        string fixture = SharedData.Fixture("gemma3-tiny");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(fixture, "config.json")))!.AsObject();
+        json.Remove("layer_types");
+        json["num_hidden_layers"] = int.MaxValue;
+        Directory.CreateDirectory(dir["m"]);
+        File.WriteAllText(dir["m/config.json"], json.ToJsonString());
+        File.Copy(Path.Combine(fixture, "model.safetensors"), dir["m/model.safetensors"]);
+        var e = Assert.Throws<CheckpointException>(() => HfCheckpoint.Load(dir["m"]));
+        Assert.Contains($"num_hidden_layers is {int.MaxValue}", e.Message);
+    }
+
     [SharedTheory]
     [InlineData("gemma2-tiny")]
     [InlineData("gemma3-tiny")]

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
 using Subclone.Models;
 using Subclone.Models.Families;
@@ -42,20 +41,9 @@ public static class Subcloner
         {
             Hidden = map.ResidualDims.Length, Layers = map.LayerMap.Length, Heads = map.Heads[0].Length,
             KvHeads = map.KvHeads[0].Length, Ffn = map.FfnNeurons[0].Length,
-            Raw = WithLayerMap(p, map.LayerMap),
         };
         if (!p.Family.FreeHeadDim && childConfig.Hidden != childConfig.Heads * p.HeadDim)
             throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
-        return childConfig;
-    }
-
-    /// <summary>The parent's config.json with its per-layer fields (<see cref="ModelFamily.PerLayerFields"/>) rewritten
-    /// for a child whose block i is the parent's block <paramref name="layerMap"/>[i].</summary>
-    public static JsonObject WithLayerMap(ModelConfig p, IReadOnlyList<int> layerMap)
-    {
-        var raw = (JsonObject)p.Raw.DeepClone();
-        foreach (var field in p.Family.PerLayerFields) field.Rewrite(raw, layerMap, p.Layers);
-        // Unchanged, the parent's own object: configs compare their Raw by reference.
-        return JsonNode.DeepEquals(raw, p.Raw) ? p.Raw : raw;
+        return childConfig.WithLayerMap(map.LayerMap, p.Layers);
     }
 }

@@ -135,6 +135,7 @@ public sealed class LlamaAttention : nn.Module
     public RmsNorm? q_norm, k_norm;
     readonly int _heads, _kvHeads, _headDim, _layer;
     readonly bool _perHeadNorm;
+    readonly int? _window;
 
     /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
@@ -150,6 +151,7 @@ public sealed class LlamaAttention : nn.Module
         var options = Families.LlamaOptions.Of(config);
         o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && !options.QkvBiasOnly);
         _perHeadNorm = options.QkNorm == Families.QkNorm.PerHead;
+        _window = Families.LlamaFamily.SlidingWindow(config, layer);
         if (options.QkNorm != Families.QkNorm.None)
         {
             q_norm = new RmsNorm(_perHeadNorm ? _headDim : (long)_heads * _headDim, config.NormEps);
@@ -174,9 +176,20 @@ public sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(groups, dim: 1);
             v = v.repeat_interleave(groups, dim: 1);
         }
-        var heads = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        // A sliding window only binds on sequences longer than it; shorter ones take the plain causal kernel.
+        var heads = _window is int window && t > window
+            ? nn.functional.scaled_dot_product_attention(q, k, v, SlidingWindowMask(t, window))
+            : nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         probe?.OnHeadOutputs(_layer, heads);
         return o_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
+    }
+
+    /// <summary>[T, T], true where query i may attend to key j: i − window &lt; j ≤ i (HF's sliding_window_overlay).</summary>
+    static Tensor SlidingWindowMask(long t, int window)
+    {
+        var query = arange(t).unsqueeze(1);
+        var key = arange(t).unsqueeze(0);
+        return key.le(query).logical_and(key.gt(query - window));
     }
 
     /// <summary>A projection [B, T, n·hd] as heads [B, n, T, hd], normed where the variant norms it (before RoPE).</summary>

@@ -52,7 +52,7 @@ public static class Gemma2Family
             ResidualNorm("model.norm.weight"),
             Head("lm_head.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
-        Parse = Parse, WriteConfig = Write, Validate = Validate,
+        Parse = Parse, WriteConfig = Write, Validate = Validate, ParseValidated = WithRope,
         CanonicalName = (c, key) => key == "lm_head.weight" && c.TieWordEmbeddings ? null : key,
         Create = (c, _) => new Gemma2Model(c),
         Blockwise = c => new Gemma2Model.Blockwise(c),
@@ -85,11 +85,17 @@ public static class Gemma2Family
             AttentionBias = r.OptionalBool("attention_bias") ?? false,
             Activation = r.OptionalString("hidden_activation") ?? "gelu_pytorch_tanh",
         };
-        if (config.HeadDim % 2 != 0) return config;  // refused by name in Validate
-        // Gemma 3's v5 rope_parameters are keyed by layer type; the config's own rope is the full-attention layers'.
-        var rope = RopeParametersReader.Read(r.Json, r.Path, config.HeadDim, config.MaxPositions, GemmaSettings.Full);
-        if (!r.Has("rope_theta") && !r.Has("rope_parameters")) rope = rope with { Theta = options.RopeThetaDefault };
-        return config with { Rope = rope };
+        return config;
+    }
+
+    /// <summary>The rope, read once the shape is valid. Gemma 3's v5 rope_parameters are keyed by layer type; the
+    /// config's own rope is the full-attention layers' (sliding layers': <see cref="GemmaSettings.LocalRope"/>).</summary>
+    static ModelConfig WithRope(ModelConfig c, string path)
+    {
+        var rope = RopeParametersReader.Read(c.Raw, path, c.HeadDim, c.MaxPositions, GemmaSettings.Full);
+        // The reader's default θ is Llama's; Gemma 3's config class defaults to 10⁶.
+        if (!c.Raw.ContainsKey("rope_theta") && !c.Raw.ContainsKey("rope_parameters")) rope = rope with { Theta = GemmaOptions.Of(c).RopeThetaDefault };
+        return c with { Rope = rope };
     }
 
     /// <summary>Writes a Gemma config's shape fields back (layer_types is the layer map's, see <see cref="GemmaLayerTypes"/>).</summary>

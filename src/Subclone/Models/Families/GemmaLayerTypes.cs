@@ -10,6 +10,9 @@ namespace Subclone.Models.Families;
 /// </summary>
 public sealed record GemmaLayerTypes() : PerLayerField("layer_types")
 {
+    /// <summary>Always: absent, the types follow from the even-layer rule or sliding_window_pattern and must be written out.</summary>
+    public override bool AppliesTo(JsonObject raw) => true;
+
     /// <inheritdoc/>
     public override void Rewrite(JsonObject child, IReadOnlyList<int> layerMap, int parentLayers)
     {

@@ -20,6 +20,10 @@ public abstract record PerLayerField(string Name)
     /// the parent's block <paramref name="layerMap"/>[i]; absent or null fields are left alone.
     /// </summary>
     public abstract void Rewrite(JsonObject child, IReadOnlyList<int> layerMap, int parentLayers);
+
+    /// <summary>Whether a child of the config <paramref name="raw"/> needs the rewrite: where the field is present, unless
+    /// the family derives it when absent (Gemma's layer_types) and must then write it out.</summary>
+    public virtual bool AppliesTo(JsonObject raw) => raw.ContainsKey(Name);
 }
 
 /// <summary>See <see cref="PerLayerField.List"/>.</summary>
@@ -29,8 +33,9 @@ public sealed record PerLayerList(string Name) : PerLayerField(Name)
     public override void Rewrite(JsonObject child, IReadOnlyList<int> layerMap, int parentLayers)
     {
         if (child[Name] is not JsonArray parent) return;
+        // The family's Validate refuses a list of another length when the config is read.
         if (parent.Count != parentLayers)
-            throw new Checkpoints.CheckpointException("config.json", $"field '{Name}' has {parent.Count} entries for {parentLayers} layers");
+            throw new InvalidOperationException($"field '{Name}' has {parent.Count} entries for {parentLayers} layers");
         child[Name] = new JsonArray(layerMap.Select(l => parent[l]?.DeepClone()).ToArray());
     }
 }

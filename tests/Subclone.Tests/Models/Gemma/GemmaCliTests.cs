@@ -86,6 +86,19 @@ public class GemmaCliTests
     }
 
     [SharedFact]
+    public void A_shallower_random_init_child_has_one_attention_type_per_block()
+    {
+        // The random child is built from the target shape alone; its layer_types must still match its depth.
+        using var dir = new TempDir();
+        var result = CliRunner.Run("clone", SharedData.Fixture("gemma3-tiny"), "--out", dir["child"], "--ratio", "0.5", "--layers", "2",
+            "--random-init", "--seed", "1");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var config = JsonNode.Parse(File.ReadAllText(dir["child/config.json"]))!;
+        Assert.Equal([GemmaSettings.Sliding, GemmaSettings.Sliding], config["layer_types"]!.AsArray().Select(t => (string)t!));
+        Assert.Equal(2, HfCheckpoint.Load(dir["child"]).Model.Config.Layers);
+    }
+
+    [SharedFact]
     public void Bidirectional_Gemma3_is_refused_with_exit_2_naming_the_field()
     {
         using var dir = new TempDir();

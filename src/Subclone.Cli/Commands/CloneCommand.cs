@@ -239,13 +239,13 @@ public static class CloneCommand
         return map;
     }
 
-    /// <summary>The --random-init baseline: a child of the target shape from torch's generator seeded with <paramref name="seed"/>.</summary>
+    /// <summary>The --random-init baseline: a child of the target shape drawn from a generator seeded with <paramref name="seed"/>
+    /// alone (not torch's global one, which anything else running in the process may draw from too).</summary>
     static (TransformerModel Child, CloneMap Map) RandomChild(ModelConfig parent, CloneTarget target, CloneOptions options, long seed)
     {
         var shape = target.Apply(parent);
-        TorchSharp.torch.manual_seed(seed);
         ModelBudget.RequireMemory(shape, "the --random-init child");
-        var child = TransformerModel.Create(shape);
+        var child = TransformerModel.Create(shape, seed);
         // A random child keeps no parent coordinates; the map records its shape only (first-k indices).
         var map = ClonePlanner.Plan(parent, shape, null, options with { Selection = Selection.First }) with { Selection = "random-init" };
         return (child, map);

@@ -33,7 +33,8 @@ public static class CloneDryRun
             layers = options.Depth == DepthStrategy.Influence && options.KeepLayers is null && child.Layers <= parent.Layers
                 ? null  // ranked by calibration
                 : ClonePlanner.LayerMap(parent, child.Layers, null, options);
-            if (layers is not null) child = child.WithLayerMap(layers, parent.Layers);
+            // Apply already follows the default depth cut; the per-layer fields follow this map instead, from the parent's.
+            if (layers is not null) child = (child with { Raw = parent.Raw }).WithLayerMap(layers, parent.Layers);
         }
 
         var report = new JsonObject

@@ -59,7 +59,10 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         if (!parent.Family.FreeHeadDim)
             Check(hidden == heads * parent.HeadDim,
                 $"{parent.ModelType} needs hidden = heads × head_dim: {heads} × {parent.HeadDim} = {heads * parent.HeadDim}, not {hidden}");
-        return parent with { Hidden = hidden, Layers = layers, Heads = heads, KvHeads = kv, Ffn = ffn };
+        // Per-layer fields follow the default depth cut, so the shape is a consistent config of its own (a random-init
+        // child is built from it); a clone's config comes from its map instead (Subcloner.ChildConfig).
+        var shape = parent with { Hidden = hidden, Layers = layers, Heads = heads, KvHeads = kv, Ffn = ffn };
+        return layers == parent.Layers ? shape : shape.WithLayerMap(ClonePlanner.LayerMap(parent, layers, null, new CloneOptions()), parent.Layers);
     }
 
     /// <summary>Parameters of a model with this config, without building it.</summary>

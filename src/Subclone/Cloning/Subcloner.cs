@@ -1,5 +1,6 @@
 using Subclone.Checkpoints;
 using Subclone.Models;
+using Subclone.Models.Families;
 using static TorchSharp.torch;
 
 namespace Subclone.Cloning;

@@ -18,6 +18,9 @@ public sealed class ConfigReader(JsonObject json, string path)
 
     JsonNode? Node(string key) => json.TryGetPropertyValue(key, out var n) ? n : null;
 
+    /// <summary>Whether the field is present with the value null (HF's None), as opposed to absent (HF's default).</summary>
+    public bool IsNull(string key) => json.TryGetPropertyValue(key, out var n) && n is null;
+
     /// <summary>A required string field.</summary>
     public string String(string key) =>
         OptionalString(key) ?? throw new CheckpointException(path, $"is missing required field '{key}'");

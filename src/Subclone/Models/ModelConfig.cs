@@ -139,7 +139,7 @@ public sealed record ModelConfig
     /// </summary>
     public ModelConfig WithLayerMap(IReadOnlyList<int> layerMap, int parentLayers)
     {
-        var fields = Family.PerLayerFields.Where(f => Raw.ContainsKey(f.Name)).ToList();
+        var fields = Family.PerLayerFields.Where(f => f.AppliesTo(Raw)).ToList();
         if (fields.Count == 0) return this;
         var raw = (JsonObject)Raw.DeepClone();
         foreach (var field in fields) field.Rewrite(raw, layerMap, parentLayers);

@@ -12,6 +12,8 @@ public static class ModelFamilies
         Qwen2Family.Descriptor,
         Qwen3Family.Descriptor,
         Olmo2Family.Descriptor,
+        Gemma2Family.Descriptor,
+        Gemma3Family.Descriptor,
         BertFamily.Descriptor,
         VitFamily.Descriptor,
     ];

@@ -20,6 +20,10 @@ public abstract record PerLayerField(string Name)
     /// the parent's block <paramref name="layerMap"/>[i]; absent or null fields are left alone.
     /// </summary>
     public abstract void Rewrite(JsonObject child, IReadOnlyList<int> layerMap, int parentLayers);
+
+    /// <summary>Whether a child of the config <paramref name="raw"/> needs the rewrite: where the field is present, unless
+    /// the family derives it when absent (Gemma's layer_types) and must then write it out.</summary>
+    public virtual bool AppliesTo(JsonObject raw) => raw.ContainsKey(Name);
 }
 
 /// <summary>See <see cref="PerLayerField.List"/>.</summary>

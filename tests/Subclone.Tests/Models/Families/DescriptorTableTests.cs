@@ -35,6 +35,8 @@ public class DescriptorTableTests
         ["qwen2"] = [Decoder("qwen2"), With(Decoder("qwen2"), ("tie_word_embeddings", true))],
         ["qwen3"] = [Decoder("qwen3"), With(Decoder("qwen3"), ("attention_bias", true), ("tie_word_embeddings", true))],
         ["olmo2"] = [Decoder("olmo2"), With(Decoder("olmo2"), ("attention_bias", true))],
+        ["gemma2"] = [Decoder("gemma2"), With(Decoder("gemma2"), ("attention_bias", true), ("tie_word_embeddings", true))],
+        ["gemma3_text"] = [Decoder("gemma3_text"), With(Decoder("gemma3_text"), ("attention_bias", true), ("tie_word_embeddings", true))],
         ["bert"] =
         [
             new JsonObject

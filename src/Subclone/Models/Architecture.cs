@@ -11,4 +11,8 @@ public enum Architecture
     Bert,
     /// <summary>ViT image classifiers: patch embeddings, a [CLS] token and a linear classifier.</summary>
     Vit,
+    /// <summary>Phi-3 / Phi-4-mini: Llama's block with fused qkv_proj and gate_up_proj, partial rotary embeddings.</summary>
+    Phi3,
+    /// <summary>GPT-NeoX / Pythia: per-head fused query_key_value, partial rotary, LayerNorm, parallel residual.</summary>
+    GptNeoX,
 }

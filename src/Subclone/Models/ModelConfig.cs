@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
+using Subclone.Models.Families;
 
 namespace Subclone.Models;
 
@@ -60,7 +61,7 @@ public sealed record ModelConfig
     public JsonObject Raw { get; init; } = new();
 
     /// <summary>GPT-2 and the Llama family: models that predict the next token.</summary>
-    public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama;
+    public bool IsDecoder => Architecture is Architecture.Gpt2 or Architecture.Llama or Architecture.Phi3 or Architecture.GptNeoX;
 
     /// <summary>ViT's patches per image: (image_size / patch_size)², rounded down as the strided convolution does.</summary>
     public int Patches => PatchSize > 0 ? (ImageSize / PatchSize) * (ImageSize / PatchSize) : 0;
@@ -77,6 +78,8 @@ public sealed record ModelConfig
         "llama" => "LlamaForCausalLM",
         "mistral" => "MistralForCausalLM",
         "qwen2" => "Qwen2ForCausalLM",
+        "phi3" => "Phi3ForCausalLM",
+        "gpt_neox" => "GPTNeoXForCausalLM",
         "bert" => "BertModel",
         "vit" => "ViTForImageClassification",
         _ => throw new InvalidOperationException($"unknown model_type {ModelType}"),
@@ -104,7 +107,9 @@ public sealed record ModelConfig
             "llama" or "mistral" or "qwen2" => ParseLlama(r, modelType),
             "bert" => ParseBert(r),
             "vit" => ParseVit(r, json, path),
-            _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, bert, vit)"),
+            "phi3" => Phi3Config.Parse(r, json, path),
+            "gpt_neox" => GptNeoXConfig.Parse(r, json, path),
+            _ => throw new CheckpointException(path, $"model_type '{modelType}' is not supported (gpt2, llama, mistral, qwen2, bert, vit, phi3, gpt_neox)"),
         };
         // Read here, not where used, so a malformed value is reported as config.json's fault.
         if (json["architectures"] is { } architectures
@@ -224,7 +229,7 @@ public sealed record ModelConfig
             if (PatchSize > ImageSize) throw new CheckpointException(path, $"field 'patch_size' ({PatchSize}) exceeds 'image_size' ({ImageSize})");
         }
         string hidden = gpt2 ? "n_embd" : "hidden_size", heads = gpt2 ? "n_head" : "num_attention_heads";
-        string kvHeads = Architecture == Architecture.Llama ? "num_key_value_heads" : heads;
+        string kvHeads = Architecture is Architecture.Llama or Architecture.Phi3 ? "num_key_value_heads" : heads;
         Positive(Hidden, hidden); Positive(Layers, gpt2 ? "n_layer" : "num_hidden_layers"); Positive(Heads, heads);
         Positive(KvHeads, kvHeads); Positive(Ffn, gpt2 ? "n_inner" : "intermediate_size"); Positive(Vocab, "vocab_size");
         Positive(MaxPositions, gpt2 ? "n_positions" : "max_position_embeddings");
@@ -234,7 +239,7 @@ public sealed record ModelConfig
         Positive(HeadDim, "head_dim");
         if (HeadDim % 2 != 0 && Architecture == Architecture.Llama) throw new CheckpointException(path, $"field 'head_dim' ({HeadDim}) must be even for rotary embeddings");
         if (NormEps <= 0 || double.IsNaN(NormEps))
-            throw new CheckpointException(path, $"field '{Architecture switch { Architecture.Gpt2 => "layer_norm_epsilon", Architecture.Llama => "rms_norm_eps", _ => "layer_norm_eps" }}' must be positive, got {NormEps}");
+            throw new CheckpointException(path, $"field '{Architecture switch { Architecture.Gpt2 => "layer_norm_epsilon", Architecture.Llama or Architecture.Phi3 => "rms_norm_eps", _ => "layer_norm_eps" }}' must be positive, got {NormEps}");
         // Checked here so an unknown activation fails at load, not in the middle of the first forward pass.
         if (!Activations.IsSupported(Activation))
             throw new CheckpointException(path, $"field '{(gpt2 ? "activation_function" : "hidden_act")}' value '{Activation}' is not supported");
@@ -262,6 +267,12 @@ public sealed record ModelConfig
                 json["rope_theta"] = RopeTheta; json["hidden_act"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
                 if (ModelType != "qwen2") json["attention_bias"] = AttentionBias;
                 if (ModelType == "llama") json["mlp_bias"] = MlpBias;
+                break;
+            case Architecture.Phi3:
+                Phi3Config.Write(this, json);
+                break;
+            case Architecture.GptNeoX:
+                GptNeoXConfig.Write(this, json);
                 break;
             case Architecture.Bert:
                 json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;

@@ -1,3 +1,4 @@
+using Subclone.Models.Families;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,6 +59,8 @@ public abstract class TransformerModel : nn.Module
         Architecture.Llama => new LlamaModel(config),
         Architecture.Bert => new BertModel(config),
         Architecture.Vit => new VitModel(config),
+        Architecture.Phi3 => new Phi3Model(config),
+        Architecture.GptNeoX => new GptNeoXModel(config),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 
@@ -74,6 +77,8 @@ public abstract class TransformerModel : nn.Module
         Architecture.Llama => LlamaModel.Shapes(config),
         Architecture.Bert => BertModel.Shapes(config, withPooler),
         Architecture.Vit => VitModel.Shapes(config),
+        Architecture.Phi3 => Phi3Config.Shapes(config),
+        Architecture.GptNeoX => GptNeoXConfig.Shapes(config),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 
@@ -84,6 +89,8 @@ public abstract class TransformerModel : nn.Module
         Architecture.Llama => LlamaModel.InitRule(config, name),
         Architecture.Bert => BertModel.InitRule(config, name),
         Architecture.Vit => VitModel.InitRule(config, name),
+        Architecture.Phi3 => Phi3Config.InitRule(config, name),
+        Architecture.GptNeoX => GptNeoXConfig.InitRule(config, name),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 
@@ -94,6 +101,8 @@ public abstract class TransformerModel : nn.Module
         Architecture.Llama => LlamaModel.CanonicalKey(config, fileKey),
         Architecture.Bert => BertModel.CanonicalKey(fileKey),
         Architecture.Vit => VitModel.CanonicalKey(fileKey),
+        Architecture.Phi3 => Phi3Config.CanonicalKey(config, fileKey),
+        Architecture.GptNeoX => GptNeoXConfig.CanonicalKey(config, fileKey),
         _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
     };
 }

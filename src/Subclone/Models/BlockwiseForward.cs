@@ -23,6 +23,8 @@ public abstract class BlockwiseForward
         Architecture.Gpt2 => new Gpt2(config),
         Architecture.Llama => new Llama(config),
         Architecture.Bert => new Bert(config),
+        Architecture.Phi3 => new Families.Phi3Blockwise(config),
+        Architecture.GptNeoX => new Families.GptNeoXBlockwise(config),
         _ => throw new NotSupportedException($"{config.Architecture} models cannot be run block by block"),
     };
 

@@ -15,6 +15,12 @@ public enum AxisRole
     PackedQkv,
     /// <summary>FFN neurons of the block.</summary>
     Ffn,
+    /// <summary>Phi-3's qkv_proj output (temporary until composable roles): [q | k | v], heads·hd, kv·hd, kv·hd.</summary>
+    PackedQkvGqa,
+    /// <summary>Phi-3's gate_up_proj output (temporary): [gate; up], F each.</summary>
+    PackedGateUp,
+    /// <summary>GPT-NeoX's query_key_value output (temporary): [heads, 3, head_dim].</summary>
+    PerHeadQkv,
 }
 
 /// <summary>A parameter's axis roles, and which axis (if any) is a linear layer's input, the one scaling follows.</summary>

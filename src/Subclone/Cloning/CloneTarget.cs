@@ -81,6 +81,7 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
             Architecture.Vit => d + (long)c.MaxPositions * d + d * c.Channels * c.PatchSize * c.PatchSize + d
                 + c.Layers * (4 * d + d * 3 * q + (c.AttentionBias ? 3 * q : 0) + q * d + d + d * f + f + f * d + d)
                 + 2 * d + (long)c.Labels * d + c.Labels,
+            Architecture.Phi3 or Architecture.GptNeoX => TransformerModel.ParameterShapes(c).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b)),
             _ => throw new NotSupportedException(c.Architecture.ToString()),
         };
     }

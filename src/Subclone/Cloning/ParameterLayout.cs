@@ -111,6 +111,39 @@ public static partial class ParameterLayout
                     _ => null,
                 },
             },
+            Architecture.Phi3 => name switch
+            {
+                "model.embed_tokens.weight" => A(W, R),
+                "lm_head.weight" => Linear(W, R),
+                "model.norm.weight" => A(R),
+                _ => suffix switch
+                {
+                    "input_layernorm.weight" or "post_attention_layernorm.weight" => A(R),
+                    "self_attn.qkv_proj.weight" => Linear(AxisRole.PackedQkvGqa, R),
+                    "self_attn.o_proj.weight" => Linear(R, H),
+                    "mlp.gate_up_proj.weight" => Linear(AxisRole.PackedGateUp, R),
+                    "mlp.down_proj.weight" => Linear(R, F),
+                    _ => null,
+                },
+            },
+            Architecture.GptNeoX => name switch
+            {
+                "gpt_neox.embed_in.weight" => A(W, R),
+                "embed_out.weight" => Linear(W, R),
+                "gpt_neox.final_layer_norm.weight" or "gpt_neox.final_layer_norm.bias" => A(R),
+                _ => suffix switch
+                {
+                    "input_layernorm.weight" or "input_layernorm.bias" or "post_attention_layernorm.weight" or "post_attention_layernorm.bias" => A(R),
+                    "attention.query_key_value.weight" => Linear(AxisRole.PerHeadQkv, R),
+                    "attention.query_key_value.bias" => A(AxisRole.PerHeadQkv),
+                    "attention.dense.weight" => Linear(R, H),
+                    "attention.dense.bias" or "mlp.dense_4h_to_h.bias" => A(R),
+                    "mlp.dense_h_to_4h.weight" => Linear(F, R),
+                    "mlp.dense_h_to_4h.bias" => A(F),
+                    "mlp.dense_4h_to_h.weight" => Linear(R, F),
+                    _ => null,
+                },
+            },
             _ => null,
         };
         return axes ?? throw new InvalidOperationException($"no slicing rule for {architecture} parameter '{name}'");

@@ -79,6 +79,10 @@ public static class Slicer
             AxisRole.KvHeads => Expand(map.KvHeads[L()]),
             AxisRole.Ffn => map.FfnNeurons[L()],
             AxisRole.PackedQkv => Enumerable.Range(0, 3).SelectMany(part => Expand(map.Heads[L()]).Select(i => part * parent.Heads * hd + i)).ToArray(),
+            AxisRole.PackedQkvGqa => Expand(map.Heads[L()]).Concat(Expand(map.KvHeads[L()]).Select(i => parent.Heads * hd + i))
+                .Concat(Expand(map.KvHeads[L()]).Select(i => (parent.Heads + parent.KvHeads) * hd + i)).ToArray(),
+            AxisRole.PackedGateUp => map.FfnNeurons[L()].Concat(map.FfnNeurons[L()].Select(i => parent.Ffn + i)).ToArray(),
+            AxisRole.PerHeadQkv => map.Heads[L()].SelectMany(h => Enumerable.Range(h * 3 * hd, 3 * hd)).ToArray(),
             _ => throw new ArgumentOutOfRangeException(nameof(role)),
         };
     }

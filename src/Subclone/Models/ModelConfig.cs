@@ -38,6 +38,10 @@ public sealed record ModelConfig
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Rotary base θ (Llama family).</summary>
     public double RopeTheta { get; init; } = 10000;
+    /// <summary>The rotary embedding (rope_scaling / rope_parameters) of the Llama family; plain RoPE with
+    /// <see cref="RopeTheta"/> where none was parsed (a config built in code).</summary>
+    public RopeParameters Rope { get => _rope ?? RopeParameters.Default(RopeTheta, MaxPositions); init => _rope = value; }
+    readonly RopeParameters? _rope;
     /// <summary>q/k/v(/o) projections carry biases (Qwen2's q/k/v; Llama's attention_bias).</summary>
     public bool AttentionBias { get; init; }
     /// <summary>The MLP's projections carry biases (always for GPT-2, BERT and ViT; Llama's mlp_bias).</summary>
@@ -117,6 +121,7 @@ public sealed record ModelConfig
             throw new CheckpointException(path, $"field 'architectures' must be a list of class names, got {architectures.ToJsonString()}");
         config = config with { Raw = (JsonObject)json.DeepClone(), InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02 };
         config.Validate(path);
+        if (config.Architecture == Architecture.Llama) config = config with { Rope = RopeParametersReader.Read(json, path, config.HeadDim, config.MaxPositions) };
         return config;
     }
 
@@ -264,7 +269,8 @@ public sealed record ModelConfig
                 json["hidden_size"] = Hidden; json["num_hidden_layers"] = Layers; json["num_attention_heads"] = Heads;
                 json["num_key_value_heads"] = KvHeads; json["head_dim"] = HeadDim; json["intermediate_size"] = Ffn;
                 json["vocab_size"] = Vocab; json["max_position_embeddings"] = MaxPositions; json["rms_norm_eps"] = NormEps;
-                json["rope_theta"] = RopeTheta; json["hidden_act"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
+                json["hidden_act"] = Activation; json["tie_word_embeddings"] = TieWordEmbeddings;
+                if (!json.ContainsKey("rope_parameters")) json["rope_theta"] = RopeTheta;  // v5 keeps θ inside rope_parameters
                 if (ModelType != "qwen2") json["attention_bias"] = AttentionBias;
                 if (ModelType == "llama") json["mlp_bias"] = MlpBias;
                 break;

@@ -7,6 +7,7 @@ using Subclone.Checkpoints;
 using Subclone.Cloning;
 using Subclone.Models;
 using Subclone.Training;
+using Subclone.Models.Families;
 
 namespace Subclone.Cli.Commands;
 
@@ -141,7 +142,7 @@ public static class CloneCommand
         if (data is not null)
         {
             status("evaluating on held-out data");
-            if (child.Config.Architecture == Architecture.Vit)
+            if (child.Config.Family.Kind == FamilyKind.ImageClassifier)
             {
                 summary["init_accuracy"] = Evaluation.Accuracy(child, data.HeldOut);
                 summary["parent_accuracy"] = Evaluation.Accuracy(parent.Model, data.HeldOut);

@@ -4,6 +4,7 @@ using Spectre.Console;
 using Subclone.Data;
 using Subclone.Reports;
 using Subclone.Training;
+using Subclone.Models.Families;
 
 namespace Subclone.Cli.Commands;
 
@@ -59,14 +60,14 @@ public static class CompareCommand
                 var presets = new Dictionary<ChildInit, (double, double)>();
                 foreach (var init in initList)
                 {
-                    var (lr, wd) = parent.Model.Config.Architecture == Subclone.Models.Architecture.Vit ? ChildInits.PaperVitPreset(init) : ChildInits.PaperPreset(init);
+                    var (lr, wd) = parent.Model.Config.Family.Kind == Subclone.Models.Families.FamilyKind.ImageClassifier ? ChildInits.PaperVitPreset(init) : ChildInits.PaperPreset(init);
                     presets[init] = init == ChildInit.Random
                         ? (r.GetValue(randomLr) ?? lr, r.GetValue(randomWd) ?? wd)
                         : (r.GetValue(subcloneLr) ?? lr, r.GetValue(subcloneWd) ?? wd);
                 }
                 return presets;
             }
-            if (parent.Model.Config.Architecture == Subclone.Models.Architecture.Vit)
+            if (parent.Model.Config.Family.Kind == Subclone.Models.Families.FamilyKind.ImageClassifier)
             {
                 var imageTraining = new TrainingOptions
                 {
@@ -89,7 +90,7 @@ public static class CompareCommand
                 return 0;
             }
             if (r.GetValue(valData) is not null) throw new UserInputException("--val-data is for image models (ViT)");
-            if (parent.Model.Config.Architecture == Subclone.Models.Architecture.Bert)
+            if (parent.Model.Config.Family.Kind == Subclone.Models.Families.FamilyKind.Encoder)
                 return CompareEncoder(io, r, parent, target, initList, training: new TrainingOptions
                 {
                     Steps = r.GetValue(steps), BatchSize = r.GetValue(batch), SequenceLength = r.GetValue(seq),

@@ -5,6 +5,7 @@ using Subclone.Checkpoints;
 using Subclone.Data;
 using Subclone.Data.Tokenizers;
 using Subclone.Training;
+using Subclone.Models.Families;
 
 namespace Subclone.Cli.Commands;
 
@@ -33,7 +34,7 @@ public static class EvalCommand
             var config = source.Model.Config;
             string statePath = Path.Combine(spec, TrainingState.FileName);
             var run = source.Directory is not null && File.Exists(statePath) ? TrainingState.Read(statePath) : null;
-            if (config.Architecture == Subclone.Models.Architecture.Vit)
+            if (config.Family.Kind == Subclone.Models.Families.FamilyKind.ImageClassifier)
                 return EvalImages(io, source.Model, spec, r.GetValue(data), run, r.GetValue(json));
             if (!config.IsDecoder) throw new UserInputException($"{spec} is an encoder; eval measures next-token loss of decoders and accuracy of ViTs");
 
@@ -48,7 +49,7 @@ public static class EvalCommand
             int length = r.GetValue(seq) ?? run?.Options.SequenceLength ?? Math.Min(256, config.MaxPositions);
             int size = r.GetValue(batch) ?? run?.Options.BatchSize ?? 8;
             int batches = r.GetValue(evalBatches) ?? run?.Options.EvalBatches ?? 20;
-            if (config.Architecture == Subclone.Models.Architecture.Gpt2 && length > config.MaxPositions)
+            if (config.Family.LearnedPositions && length > config.MaxPositions)
                 throw new UserInputException($"--seq {length} exceeds the model's n_positions ({config.MaxPositions})");
 
             using var tokens = TokenCache.Open(paths, tok, r.GetValue(cache), status: Progress.Status(io, r.GetValue(json)));

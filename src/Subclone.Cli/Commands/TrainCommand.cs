@@ -7,6 +7,7 @@ using Subclone.Data;
 using Subclone.Data.Tokenizers;
 using Subclone.Models;
 using Subclone.Training;
+using Subclone.Models.Families;
 
 namespace Subclone.Cli.Commands;
 
@@ -115,7 +116,7 @@ public static class TrainCommand
                 }
             }
             options.Validate();
-            if (model.Config.Architecture == Architecture.Vit)
+            if (model.Config.Family.Kind == FamilyKind.ImageClassifier)
             {
                 var augmentation = checkpoint?.State.Augmentation is { } saved && !Given(cropPadding) && !Given(flip)
                     ? saved

@@ -61,7 +61,7 @@ public sealed class CheckpointReader : IDisposable
         var files = WeightFiles(directory);
         try
         {
-            bool pooler = config.Architecture == Architecture.Bert && files.SelectMany(f => f.Names).Any(n => n.Contains("pooler."));
+            bool pooler = config.Family.HasOptionalPart(files.SelectMany(f => f.Names));
             var parameters = ParameterTable(config, pooler, files.Sum(f => f.Entries.Count), configPath);
             var check = new WeightCheck(config, parameters);
             var where = new Dictionary<string, (SafeTensorsFile, SafeTensorsEntry)>(StringComparer.Ordinal);
@@ -89,7 +89,7 @@ public sealed class CheckpointReader : IDisposable
         var parameters = TransformerModel.EnumerateParameterShapes(config, pooler).Take(limit + 1).ToList();
         if (parameters.Count > limit)
             throw new CheckpointException(configPath,
-                $"describes more than {limit} parameters, but the weight files hold {storedTensors} tensors ({(config.Architecture == Architecture.Gpt2 ? "n_layer" : "num_hidden_layers")} is {config.Layers})");
+                $"describes more than {limit} parameters, but the weight files hold {storedTensors} tensors ({config.Family.Keys.Layers} is {config.Layers})");
         return parameters;
     }
 

@@ -35,9 +35,7 @@ public static class HfCheckpoint
     {
         using var reader = CheckpointReader.Open(directory);
         reader.AllowNonFinite = allowNonFinite;
-        var model = reader.Config.Architecture == Architecture.Bert
-            ? new BertModel(reader.Config, withPooler: reader.HasPooler)
-            : TransformerModel.Create(reader.Config);
+        var model = reader.Config.Family.CreateModel(reader.Config, withOptionalPart: reader.HasPooler);
         reader.Load(model);
         return new LoadedModel(model, directory, reader.StoredDtype,
             reader.NonFinite.Select(t => $"{directory}: tensor '{t}' contains NaN or Inf values").ToList());
@@ -49,8 +47,8 @@ public static class HfCheckpoint
     /// <summary>Builds a model of <paramref name="config"/> from float32 tensors with HF names (imports).</summary>
     public static TransformerModel FromTensors(ModelConfig config, IReadOnlyDictionary<string, Tensor> tensors, string origin)
     {
-        bool pooler = config.Architecture == Architecture.Bert && tensors.Keys.Any(n => n.Contains("pooler."));
-        var model = config.Architecture == Architecture.Bert ? new BertModel(config, withPooler: pooler) : TransformerModel.Create(config);
+        bool pooler = config.Family.HasOptionalPart(tensors.Keys);
+        var model = config.Family.CreateModel(config, withOptionalPart: pooler);
         var check = new WeightCheck(config, TransformerModel.ParameterShapes(config, pooler));
         var parameters = model.state_dict();
         using var _ = no_grad();

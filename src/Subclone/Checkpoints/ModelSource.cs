@@ -13,7 +13,7 @@ namespace Subclone.Checkpoints;
 public sealed record ModelSource(TransformerModel Model, ScalarType StoredDtype, ITextTokenizer? Tokenizer, string Origin, string? Directory)
 {
     /// <summary>Llama-family prompts start with BOS, as llama2.c and HF's Llama tokenizer do; GPT-2's do not.</summary>
-    public bool PrependBos => Model.Config.Architecture == Architecture.Llama;
+    public bool PrependBos => Model.Config.Family.PrependsBos;
 
     /// <summary>Problems that were allowed (non-finite weights with allowNonFinite), for the caller to report.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];

@@ -2,6 +2,7 @@ using Subclone.Checkpoints;
 using Subclone.Data;
 using Subclone.Data.Tokenizers;
 using Subclone.Models;
+using Subclone.Models.Families;
 
 namespace Subclone.Cloning;
 
@@ -22,7 +23,7 @@ public sealed record CalibrationData(List<CalibrationBatch> Calibration, List<Ca
     public static CalibrationData Prepare(ITextTokenizer? tokenizer, ModelConfig config, string origin, IReadOnlyList<string> paths,
         int samples, int length, long seed, int heldOutSamples = 16)
     {
-        if (config.Architecture == Architecture.Vit)
+        if (config.Family.Kind == FamilyKind.ImageClassifier)
             return PrepareImages(config, origin, paths, samples, seed, heldOutSamples);
         string source = paths.Count == 0 ? DefaultCorpus.Name : string.Join(",", paths);
         var documents = TextCorpus.Load(paths);

@@ -12,7 +12,7 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         int kv = Math.Max(1, (int)Math.Round(parent.KvHeads * ratio));
         int perKv = parent.Heads / parent.KvHeads;
         int heads = kv * perKv;
-        int hidden = parent.Architecture == Architecture.Llama
+        int hidden = parent.Family.FreeHeadDim
             ? Math.Max(1, (int)Math.Round(parent.Hidden * ratio))
             : heads * parent.HeadDim;  // GPT-2, BERT and ViT tie hidden to heads × head_dim
         return new CloneTarget(hidden, layers, heads, kv, Math.Max(1, (int)Math.Round(parent.Ffn * ratio)));
@@ -56,33 +56,12 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         Check(heads / kv <= parent.Heads / parent.KvHeads, $"{heads / kv} query heads per KV head exceeds the parent's {parent.Heads / parent.KvHeads}");
         Check(ffn >= 1 && ffn <= parent.Ffn, $"ffn {ffn} must be between 1 and the parent's {parent.Ffn}");
         Check(layers >= 1, $"layers must be at least 1, got {layers}");
-        if (parent.Architecture != Architecture.Llama)
+        if (!parent.Family.FreeHeadDim)
             Check(hidden == heads * parent.HeadDim,
                 $"{parent.ModelType} needs hidden = heads × head_dim: {heads} × {parent.HeadDim} = {heads * parent.HeadDim}, not {hidden}");
         return parent with { Hidden = hidden, Layers = layers, Heads = heads, KvHeads = kv, Ffn = ffn };
     }
 
     /// <summary>Parameters of a model with this config, without building it.</summary>
-    public static long ParameterCount(ModelConfig c)
-    {
-        long d = c.Hidden, q = (long)c.Heads * c.HeadDim, kv = (long)c.KvHeads * c.HeadDim, f = c.Ffn;
-        return c.Architecture switch
-        {
-            Architecture.Gpt2 => c.Vocab * d + c.MaxPositions * d + 2 * d
-                + c.Layers * (4 * d + d * 3 * q + 3 * q + q * d + d + d * f + f + f * d + d)
-                + (c.TieWordEmbeddings ? 0 : c.Vocab * d),
-            Architecture.Llama => c.Vocab * d + d
-                + c.Layers * (2 * d + d * (q + 2 * kv) + q * d + 3 * d * f
-                    + (c.AttentionBias ? q + 2 * kv + (c.ModelType == "qwen2" ? 0 : d) : 0) + (c.MlpBias ? 2 * f + d : 0))
-                + (c.TieWordEmbeddings ? 0 : c.Vocab * d),
-            Architecture.Bert => (c.Vocab + c.MaxPositions + c.TypeVocab) * d + 2 * d
-                + c.Layers * (d * 3 * q + 3 * q + q * d + d + 2 * d + d * f + f + f * d + d + 2 * d)
-                + d * d + d,
-            Architecture.Vit => d + (long)c.MaxPositions * d + d * c.Channels * c.PatchSize * c.PatchSize + d
-                + c.Layers * (4 * d + d * 3 * q + (c.AttentionBias ? 3 * q : 0) + q * d + d + d * f + f + f * d + d)
-                + 2 * d + (long)c.Labels * d + c.Labels,
-            Architecture.Phi3 or Architecture.GptNeoX => TransformerModel.ParameterShapes(c).Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b)),
-            _ => throw new NotSupportedException(c.Architecture.ToString()),
-        };
-    }
+    public static long ParameterCount(ModelConfig c) => c.Family.ParameterCount(c);
 }

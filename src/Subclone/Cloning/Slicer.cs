@@ -1,4 +1,5 @@
 using Subclone.Models;
+using Subclone.Models.Families;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -52,38 +53,24 @@ public static class Slicer
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         int? layer = ParameterLayout.LayerOf(childName);
-        var layout = ParameterLayout.For(parent.Architecture, childName);
+        var layout = ParameterLayout.For(parent, childName);
+        var kept = Kept(map, layer);
         var t = source;
         for (int axis = 0; axis < layout.Axes.Length; axis++)
         {
-            var index = Indices(parent, layout.Axes[axis], map, layer, childName);
+            var index = layout.Axes[axis].Kept(parent, kept);
             if (index is null) continue;
             t = t.index_select(axis, tensor(index.Select(i => (long)i).ToArray()));
         }
         if (map.Scale && layout.InputAxis is int input && t.shape[input] < source.shape[input])
             t = t * Math.Sqrt((double)source.shape[input] / t.shape[input]);
+        // A family's own correction (Gemma's embedding normaliser); skipped at 1 so other families stay bit for bit.
+        if (parent.Family.Correction?.Invoke(parent, kept, childName) is double factor && factor != 1)
+            t = t * factor;
         return t.contiguous().clone().MoveToOuterDisposeScope();
     }
 
-    /// <summary>Indices kept along an axis, or null for a whole axis.</summary>
-    static int[]? Indices(ModelConfig parent, AxisRole role, CloneMap map, int? layer, string name)
-    {
-        int hd = parent.HeadDim;
-        int L() => layer ?? throw new InvalidOperationException($"'{name}' has per-block axes but no block index");
-        int[] Expand(int[] heads) => heads.SelectMany(h => Enumerable.Range(h * hd, hd)).ToArray();
-        return role switch
-        {
-            AxisRole.Whole => null,
-            AxisRole.Residual => map.ResidualDims,
-            AxisRole.Heads => Expand(map.Heads[L()]),
-            AxisRole.KvHeads => Expand(map.KvHeads[L()]),
-            AxisRole.Ffn => map.FfnNeurons[L()],
-            AxisRole.PackedQkv => Enumerable.Range(0, 3).SelectMany(part => Expand(map.Heads[L()]).Select(i => part * parent.Heads * hd + i)).ToArray(),
-            AxisRole.PackedQkvGqa => Expand(map.Heads[L()]).Concat(Expand(map.KvHeads[L()]).Select(i => parent.Heads * hd + i))
-                .Concat(Expand(map.KvHeads[L()]).Select(i => (parent.Heads + parent.KvHeads) * hd + i)).ToArray(),
-            AxisRole.PackedGateUp => map.FfnNeurons[L()].Concat(map.FfnNeurons[L()].Select(i => parent.Ffn + i)).ToArray(),
-            AxisRole.PerHeadQkv => map.Heads[L()].SelectMany(h => Enumerable.Range(h * 3 * hd, 3 * hd)).ToArray(),
-            _ => throw new ArgumentOutOfRangeException(nameof(role)),
-        };
-    }
+    /// <summary>What the map keeps, as axis roles read it: the residual dims, and for block <paramref name="layer"/> its heads and neurons.</summary>
+    public static KeptUnits Kept(CloneMap map, int? layer) =>
+        new(map.ResidualDims, layer is int l ? new KeptBlockUnits(map.Heads[l], map.KvHeads[l], map.FfnNeurons[l]) : null);
 }

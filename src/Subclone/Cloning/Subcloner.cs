@@ -41,7 +41,7 @@ public static class Subcloner
             Hidden = map.ResidualDims.Length, Layers = map.LayerMap.Length, Heads = map.Heads[0].Length,
             KvHeads = map.KvHeads[0].Length, Ffn = map.FfnNeurons[0].Length,
         };
-        if (p.Architecture != Architecture.Llama && childConfig.Hidden != childConfig.Heads * p.HeadDim)
+        if (!p.Family.FreeHeadDim && childConfig.Hidden != childConfig.Heads * p.HeadDim)
             throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
         return childConfig;
     }

@@ -28,45 +28,6 @@ public sealed class BertModel : TransformerModel
     }
 
 
-    internal static ParameterInit InitRule(ModelConfig c, string name) =>
-        ParameterInit.Standard(name, isNorm: name.Contains("LayerNorm"), std: c.InitializerRange);
-
-    internal static string? CanonicalKey(string fileKey)
-    {
-        if (fileKey.EndsWith("position_ids")) return null;  // a buffer older checkpoints saved
-        if (fileKey.StartsWith("bert.")) fileKey = fileKey["bert.".Length..];
-        if (fileKey.StartsWith("cls.")) return null;  // pretraining heads are not part of BertModel
-        return fileKey;
-    }
-
-    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c, bool withPooler)
-    {
-        long d = c.Hidden, inner = (long)c.Heads * c.HeadDim, f = c.Ffn;
-        IEnumerable<ParameterShape> Linear(string name, long output, long input) =>
-            [new(name + ".weight", [output, input]), new(name + ".bias", [output])];
-        IEnumerable<ParameterShape> Norm(string name) => [new(name + ".weight", [d]), new(name + ".bias", [d])];
-
-        yield return new("embeddings.word_embeddings.weight", [c.Vocab, d]);
-        yield return new("embeddings.position_embeddings.weight", [c.MaxPositions, d]);
-        yield return new("embeddings.token_type_embeddings.weight", [c.TypeVocab, d]);
-        foreach (var s in Norm("embeddings.LayerNorm")) yield return s;
-        for (int i = 0; i < c.Layers; i++)
-        {
-            string p = $"encoder.layer.{i}.";
-            foreach (var s in Linear(p + "attention.self.query", inner, d)
-                .Concat(Linear(p + "attention.self.key", inner, d))
-                .Concat(Linear(p + "attention.self.value", inner, d))
-                .Concat(Linear(p + "attention.output.dense", d, inner))
-                .Concat(Norm(p + "attention.output.LayerNorm"))
-                .Concat(Linear(p + "intermediate.dense", f, d))
-                .Concat(Linear(p + "output.dense", d, f))
-                .Concat(Norm(p + "output.LayerNorm")))
-                yield return s;
-        }
-        if (withPooler)
-            foreach (var s in Linear("pooler.dense", d, d)) yield return s;
-    }
-
     /// <inheritdoc/>
     public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {

@@ -17,16 +17,10 @@ public abstract class BlockwiseForward
     /// <summary>The model's shape.</summary>
     public ModelConfig Config { get; }
 
-    /// <summary>The blockwise pass of <paramref name="config"/>'s family (GPT-2, Llama, BERT; ViT is not supported).</summary>
-    public static BlockwiseForward For(ModelConfig config) => config.Architecture switch
-    {
-        Architecture.Gpt2 => new Gpt2(config),
-        Architecture.Llama => new Llama(config),
-        Architecture.Bert => new Bert(config),
-        Architecture.Phi3 => new Families.Phi3Blockwise(config),
-        Architecture.GptNeoX => new Families.GptNeoXBlockwise(config),
-        _ => throw new NotSupportedException($"{config.Architecture} models cannot be run block by block"),
-    };
+    /// <summary>The blockwise pass of <paramref name="config"/>'s family, as its descriptor builds it (ViT has none).</summary>
+    public static BlockwiseForward For(ModelConfig config) => config.Family.Blockwise is { } create
+        ? create(config)
+        : throw new NotSupportedException($"{config.Family} models cannot be run block by block");
 
     /// <summary>An empty module for the embedding, and the prefix that turns its state_dict keys into checkpoint names.</summary>
     public abstract (nn.Module Module, string Prefix) CreateEmbedding();
@@ -34,13 +28,17 @@ public abstract class BlockwiseForward
     /// <summary>The residual stream entering block 0, [B, T, D].</summary>
     public abstract Tensor Embed(nn.Module embedding, Tensor inputIds);
 
-    /// <summary>An empty module for block <paramref name="layer"/> (its hooks report that layer), and its name prefix.</summary>
-    public abstract (nn.Module Module, string Prefix) CreateBlock(int layer);
+    /// <summary>An empty module for block <paramref name="layer"/> (its hooks report that layer), and its name prefix
+    /// (the family's <see cref="Families.ModelFamily.BlockPrefix"/>).</summary>
+    public (nn.Module Module, string Prefix) CreateBlock(int layer) => (NewBlock(layer), Config.Family.BlockPrefixAt(layer));
+
+    /// <summary>An empty module for block <paramref name="layer"/>, whose hooks report that layer.</summary>
+    protected abstract nn.Module NewBlock(int layer);
 
     /// <summary>The block's output for one batch's hidden states; <paramref name="attentionMask"/> is the batch's [B, T] 1/0 mask.</summary>
     public abstract Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe);
 
-    sealed class Gpt2(ModelConfig config) : BlockwiseForward(config)
+    internal sealed class Gpt2(ModelConfig config) : BlockwiseForward(config)
     {
         /// <summary>GPT-2's two embedding tables under their names in Gpt2Transformer.</summary>
         sealed class Embeddings : nn.Module
@@ -63,19 +61,19 @@ public abstract class BlockwiseForward
             return Gpt2Transformer.Embed(e.wte, e.wpe, inputIds);
         }
 
-        public override (nn.Module, string) CreateBlock(int layer) => (new Gpt2Block(Config, layer), $"transformer.h.{layer}.");
+        protected override nn.Module NewBlock(int layer) => new Gpt2Block(Config, layer);
 
         public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>
             ((Gpt2Block)block).Forward(hidden, probe);
     }
 
-    sealed class Llama(ModelConfig config) : BlockwiseForward(config)
+    internal sealed class Llama(ModelConfig config) : BlockwiseForward(config)
     {
         public override (nn.Module, string) CreateEmbedding() => (new EmbeddingTable(Config.Vocab, Config.Hidden), "model.embed_tokens.");
 
         public override Tensor Embed(nn.Module embedding, Tensor inputIds) => ((EmbeddingTable)embedding).forward(inputIds);
 
-        public override (nn.Module, string) CreateBlock(int layer) => (new LlamaBlock(Config, layer), $"model.layers.{layer}.");
+        protected override nn.Module NewBlock(int layer) => new LlamaBlock(Config, layer);
 
         public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe)
         {
@@ -84,13 +82,13 @@ public abstract class BlockwiseForward
         }
     }
 
-    sealed class Bert(ModelConfig config) : BlockwiseForward(config)
+    internal sealed class Bert(ModelConfig config) : BlockwiseForward(config)
     {
         public override (nn.Module, string) CreateEmbedding() => (new BertEmbeddings(Config), "embeddings.");
 
         public override Tensor Embed(nn.Module embedding, Tensor inputIds) => ((BertEmbeddings)embedding).Forward(inputIds);
 
-        public override (nn.Module, string) CreateBlock(int layer) => (new BertLayer(Config, layer), $"encoder.layer.{layer}.");
+        protected override nn.Module NewBlock(int layer) => new BertLayer(Config, layer);
 
         public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>
             ((BertLayer)block).Forward(hidden, BertModel.AdditiveMask(attentionMask), probe);

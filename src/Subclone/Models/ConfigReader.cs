@@ -6,13 +6,24 @@ using Subclone.Checkpoints;
 namespace Subclone.Models;
 
 /// <summary>Typed access to config.json fields with one-line errors naming the file and field.</summary>
-internal sealed class ConfigReader(JsonObject json, string path)
+public sealed class ConfigReader(JsonObject json, string path)
 {
+    /// <summary>The config.json object being read.</summary>
+    public JsonObject Json => json;
+
+    /// <summary>The file it came from, as errors name it.</summary>
+    public string Path => path;
+
+    /// <summary>Whether the config has <paramref name="key"/> (with any value, null included).</summary>
+    public bool Has(string key) => json.ContainsKey(key);
+
     JsonNode? Node(string key) => json.TryGetPropertyValue(key, out var n) ? n : null;
 
+    /// <summary>A required string field.</summary>
     public string String(string key) =>
         OptionalString(key) ?? throw new CheckpointException(path, $"is missing required field '{key}'");
 
+    /// <summary>A string field, or null when absent.</summary>
     public string? OptionalString(string key) => Node(key) switch
     {
         null => null,
@@ -20,9 +31,11 @@ internal sealed class ConfigReader(JsonObject json, string path)
         _ => throw new CheckpointException(path, $"field '{key}' must be a string"),
     };
 
+    /// <summary>A required integer field.</summary>
     public int Int(string key) =>
         OptionalInt(key) ?? throw new CheckpointException(path, $"is missing required field '{key}'");
 
+    /// <summary>An integer field (1.0 counts), or null when absent.</summary>
     public int? OptionalInt(string key)
     {
         var node = Node(key);
@@ -39,6 +52,7 @@ internal sealed class ConfigReader(JsonObject json, string path)
         throw new CheckpointException(path, $"field '{key}' must be an integer, got {node.ToJsonString()}");
     }
 
+    /// <summary>A number field, or null when absent.</summary>
     public double? OptionalDouble(string key)
     {
         var node = Node(key);
@@ -50,6 +64,7 @@ internal sealed class ConfigReader(JsonObject json, string path)
     static string? Number(JsonNode node) =>
         node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.ToJsonString() : null;
 
+    /// <summary>A true/false field, or null when absent.</summary>
     public bool? OptionalBool(string key)
     {
         var node = Node(key);

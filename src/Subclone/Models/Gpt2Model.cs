@@ -26,42 +26,6 @@ public sealed class Gpt2Model : TransformerModel
     }
 
 
-    internal static ParameterInit InitRule(ModelConfig c, string name) => ParameterInit.Standard(name, isNorm: name.Contains(".ln_"),
-        std: name.EndsWith("c_proj.weight") ? c.InitializerRange / Math.Sqrt(2.0 * c.Layers) : c.InitializerRange);
-
-    internal static string? CanonicalKey(ModelConfig c, string fileKey)
-    {
-        if (fileKey.EndsWith(".attn.bias") || fileKey.EndsWith(".attn.masked_bias")) return null;  // causal-mask buffers
-        if (fileKey == "lm_head.weight") return c.TieWordEmbeddings ? null : fileKey;
-        return fileKey.StartsWith("transformer.") ? fileKey : "transformer." + fileKey;
-    }
-
-    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
-    {
-        long d = c.Hidden, inner = (long)c.Heads * c.HeadDim, f = c.Ffn;
-        yield return new("transformer.wte.weight", [c.Vocab, d]);
-        yield return new("transformer.wpe.weight", [c.MaxPositions, d]);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            string p = $"transformer.h.{i}.";
-            yield return new(p + "ln_1.weight", [d]);
-            yield return new(p + "ln_1.bias", [d]);
-            yield return new(p + "attn.c_attn.weight", [d, 3 * inner]);
-            yield return new(p + "attn.c_attn.bias", [3 * inner]);
-            yield return new(p + "attn.c_proj.weight", [inner, d]);
-            yield return new(p + "attn.c_proj.bias", [d]);
-            yield return new(p + "ln_2.weight", [d]);
-            yield return new(p + "ln_2.bias", [d]);
-            yield return new(p + "mlp.c_fc.weight", [d, f]);
-            yield return new(p + "mlp.c_fc.bias", [f]);
-            yield return new(p + "mlp.c_proj.weight", [f, d]);
-            yield return new(p + "mlp.c_proj.bias", [d]);
-        }
-        yield return new("transformer.ln_f.weight", [d]);
-        yield return new("transformer.ln_f.bias", [d]);
-        if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
-    }
-
     /// <inheritdoc/>
     public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {

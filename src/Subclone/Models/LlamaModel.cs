@@ -26,44 +26,6 @@ public sealed class LlamaModel : TransformerModel
     }
 
 
-    internal static ParameterInit InitRule(ModelConfig c, string name) =>
-        ParameterInit.Standard(name, isNorm: name.EndsWith("norm.weight"), std: c.InitializerRange);
-
-    internal static string? CanonicalKey(ModelConfig c, string fileKey)
-    {
-        if (fileKey.EndsWith(".rotary_emb.inv_freq")) return null;  // a buffer older checkpoints saved
-        if (fileKey == "lm_head.weight" && c.TieWordEmbeddings) return null;
-        return fileKey;
-    }
-
-    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
-    {
-        long d = c.Hidden, q = (long)c.Heads * c.HeadDim, kv = (long)c.KvHeads * c.HeadDim, f = c.Ffn;
-        yield return new("model.embed_tokens.weight", [c.Vocab, d]);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            string p = $"model.layers.{i}.";
-            yield return new(p + "input_layernorm.weight", [d]);
-            foreach (var (proj, rows, cols, bias) in new[]
-            {
-                ("self_attn.q_proj", q, d, c.AttentionBias), ("self_attn.k_proj", kv, d, c.AttentionBias),
-                ("self_attn.v_proj", kv, d, c.AttentionBias), ("self_attn.o_proj", d, q, c.AttentionBias && c.ModelType != "qwen2"),
-            })
-            {
-                yield return new(p + proj + ".weight", [rows, cols]);
-                if (bias) yield return new(p + proj + ".bias", [rows]);
-            }
-            yield return new(p + "post_attention_layernorm.weight", [d]);
-            foreach (var (proj, rows, cols) in new[] { ("mlp.gate_proj", f, d), ("mlp.up_proj", f, d), ("mlp.down_proj", d, f) })
-            {
-                yield return new(p + proj + ".weight", [rows, cols]);
-                if (c.MlpBias) yield return new(p + proj + ".bias", [rows]);
-            }
-        }
-        yield return new("model.norm.weight", [d]);
-        if (!c.TieWordEmbeddings) yield return new("lm_head.weight", [c.Vocab, d]);
-    }
-
     /// <inheritdoc/>
     public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
     {
@@ -166,7 +128,7 @@ public sealed class LlamaAttention : nn.Module
         k_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
         v_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
         // Qwen2 has q/k/v biases but none on the output projection; Llama's attention_bias covers all four.
-        o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && config.ModelType != "qwen2");
+        o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && !Families.LlamaOptions.Of(config).QkvBiasOnly);
         RegisterComponents();
     }
 

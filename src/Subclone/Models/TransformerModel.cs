@@ -1,6 +1,6 @@
-using Subclone.Models.Families;
 using TorchSharp;
 using static TorchSharp.torch;
+using Subclone.Models.Families;
 
 namespace Subclone.Models;
 
@@ -53,56 +53,23 @@ public abstract class TransformerModel : nn.Module
     /// Builds the model class for a config with Hugging Face's random initialisation drawn from torch's global RNG;
     /// tests and anything running concurrently should use the seeded <see cref="Create(ModelConfig, long)"/>.
     /// </summary>
-    public static TransformerModel Create(ModelConfig config) => config.Architecture switch
-    {
-        Architecture.Gpt2 => new Gpt2Model(config),
-        Architecture.Llama => new LlamaModel(config),
-        Architecture.Bert => new BertModel(config),
-        Architecture.Vit => new VitModel(config),
-        Architecture.Phi3 => new Phi3Model(config),
-        Architecture.GptNeoX => new GptNeoXModel(config),
-        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
-    };
+    public static TransformerModel Create(ModelConfig config) => config.Family.Create(config, true);
 
     /// <summary>The names and shapes of <see cref="Create(ModelConfig)"/>.state_dict(), in that order, without building
-    /// the model. <paramref name="withPooler"/> matters for BERT only.</summary>
+    /// the model, from the family's parameter table. <paramref name="withPooler"/> drops the family's optional part
+    /// (BERT's pooler) when false.</summary>
     public static IReadOnlyList<ParameterShape> ParameterShapes(ModelConfig config, bool withPooler = true) =>
         EnumerateParameterShapes(config, withPooler).ToList();
 
     /// <summary><see cref="ParameterShapes"/> produced lazily, for a caller that stops early: a config read from a
     /// file may declare billions of layers.</summary>
-    internal static IEnumerable<ParameterShape> EnumerateParameterShapes(ModelConfig config, bool withPooler = true) => config.Architecture switch
-    {
-        Architecture.Gpt2 => Gpt2Model.Shapes(config),
-        Architecture.Llama => LlamaModel.Shapes(config),
-        Architecture.Bert => BertModel.Shapes(config, withPooler),
-        Architecture.Vit => VitModel.Shapes(config),
-        Architecture.Phi3 => Phi3Config.Shapes(config),
-        Architecture.GptNeoX => GptNeoXConfig.Shapes(config),
-        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
-    };
+    internal static IEnumerable<ParameterShape> EnumerateParameterShapes(ModelConfig config, bool withPooler = true) =>
+        config.Family.Shapes(config, withPooler);
 
-    /// <summary>Hugging Face's initialisation of the parameter <paramref name="name"/>.</summary>
-    public static ParameterInit InitFor(ModelConfig config, string name) => config.Architecture switch
-    {
-        Architecture.Gpt2 => Gpt2Model.InitRule(config, name),
-        Architecture.Llama => LlamaModel.InitRule(config, name),
-        Architecture.Bert => BertModel.InitRule(config, name),
-        Architecture.Vit => VitModel.InitRule(config, name),
-        Architecture.Phi3 => Phi3Config.InitRule(config, name),
-        Architecture.GptNeoX => GptNeoXConfig.InitRule(config, name),
-        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
-    };
+    /// <summary>Hugging Face's initialisation of the parameter <paramref name="name"/>, by its row in the family's table.</summary>
+    public static ParameterInit InitFor(ModelConfig config, string name) =>
+        (config.Family.RowFor(config, name) ?? throw new InvalidOperationException($"{config.Family} has no parameter '{name}'")).Init(config);
 
     /// <summary>The parameter a checkpoint's tensor name stands for, or null for tensors the model ignores.</summary>
-    public static string? CanonicalNameFor(ModelConfig config, string fileKey) => config.Architecture switch
-    {
-        Architecture.Gpt2 => Gpt2Model.CanonicalKey(config, fileKey),
-        Architecture.Llama => LlamaModel.CanonicalKey(config, fileKey),
-        Architecture.Bert => BertModel.CanonicalKey(fileKey),
-        Architecture.Vit => VitModel.CanonicalKey(fileKey),
-        Architecture.Phi3 => Phi3Config.CanonicalKey(config, fileKey),
-        Architecture.GptNeoX => GptNeoXConfig.CanonicalKey(config, fileKey),
-        _ => throw new NotSupportedException($"{config.Architecture} models are not implemented yet"),
-    };
+    public static string? CanonicalNameFor(ModelConfig config, string fileKey) => config.Family.CanonicalName(config, fileKey);
 }

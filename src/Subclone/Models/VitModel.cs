@@ -26,47 +26,6 @@ public sealed class VitModel : TransformerModel
         InitializeWeights();
     }
 
-    internal static ParameterInit InitRule(ModelConfig c, string name) =>
-        ParameterInit.Standard(name, isNorm: name.Contains("layernorm"), std: c.InitializerRange);
-
-    /// <summary>Written out, not read off a built model: building one allocates every weight from the config's
-    /// sizes before any checkpoint tensor has confirmed them (a config.json with num_labels 2e9 asked for 64 GB).</summary>
-    internal static IEnumerable<ParameterShape> Shapes(ModelConfig c)
-    {
-        long d = c.Hidden, inner = (long)c.Heads * c.HeadDim, f = c.Ffn;
-        IEnumerable<ParameterShape> Linear(string name, long output, long input, bool bias = true) =>
-            bias ? [new(name + ".weight", [output, input]), new(name + ".bias", [output])] : [new(name + ".weight", [output, input])];
-        IEnumerable<ParameterShape> Norm(string name) => [new(name + ".weight", [d]), new(name + ".bias", [d])];
-
-        yield return new("vit.embeddings.cls_token", [1, 1, d]);
-        yield return new("vit.embeddings.position_embeddings", [1, c.Patches + 1, d]);
-        yield return new("vit.embeddings.patch_embeddings.projection.weight", [d, c.Channels, c.PatchSize, c.PatchSize]);
-        yield return new("vit.embeddings.patch_embeddings.projection.bias", [d]);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            string p = $"vit.encoder.layer.{i}.";
-            var layer = Linear(p + "attention.attention.query", inner, d, c.AttentionBias)
-                .Concat(Linear(p + "attention.attention.key", inner, d, c.AttentionBias))
-                .Concat(Linear(p + "attention.attention.value", inner, d, c.AttentionBias))
-                .Concat(Linear(p + "attention.output.dense", d, inner))
-                .Concat(Linear(p + "intermediate.dense", f, d))
-                .Concat(Linear(p + "output.dense", d, f))
-                .Concat(Norm(p + "layernorm_before"))
-                .Concat(Norm(p + "layernorm_after"));
-            foreach (var shape in layer) yield return shape;
-        }
-        foreach (var shape in Norm("vit.layernorm").Concat(Linear("classifier", c.Labels, d))) yield return shape;
-    }
-
-    /// <summary>ViTModel checkpoints store the backbone without the "vit." prefix, and a pooler the
-    /// classification model does not have; their classifier is still missing, and loading says so.</summary>
-    internal static string? CanonicalKey(string fileKey)
-    {
-        if (fileKey.StartsWith("pooler.") || fileKey.StartsWith("vit.pooler.")) return null;
-        if (fileKey.StartsWith("embeddings.") || fileKey.StartsWith("encoder.") || fileKey.StartsWith("layernorm.")) return "vit." + fileKey;
-        return fileKey;
-    }
-
     /// <summary>
     /// <paramref name="inputIds"/> holds pixel values here, [B, num_channels, image_size, image_size] float
     /// (already normalised, as HF's image processor leaves them); the shared signature names text's input.

@@ -4,6 +4,7 @@ using Subclone.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Subclone.Models.Families;
 
 namespace Subclone.Training;
 
@@ -33,7 +34,7 @@ public sealed class EmbeddingDistiller : IChildTrainer
     public EmbeddingDistiller(TransformerModel child, TransformerModel parent, int[] targetDims,
         List<CalibrationBatch> train, List<CalibrationBatch> validation, TrainingOptions options)
     {
-        if (child.Config.Architecture != Architecture.Bert) throw new UserInputException("embedding distillation trains BERT children");
+        if (child.Config.Family.Kind != FamilyKind.Encoder) throw new UserInputException("embedding distillation trains BERT children");
         if (targetDims.Length != child.Config.Hidden) throw new ArgumentException($"{targetDims.Length} target dims for a {child.Config.Hidden}-wide child");
         if (train.Count == 0 || validation.Count == 0) throw new UserInputException("distillation needs training and validation sentences");
         _child = child;

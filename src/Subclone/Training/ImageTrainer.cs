@@ -4,6 +4,7 @@ using Subclone.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Subclone.Models.Families;
 
 namespace Subclone.Training;
 
@@ -54,7 +55,7 @@ public sealed class ImageTrainer : IChildTrainer
         string? companionSource = null, TrainingState? initialState = null)
     {
         options.Validate();
-        if (model.Config.Architecture != Architecture.Vit) throw new UserInputException($"image training needs a ViT, not {model.Config.ArchitectureName}");
+        if (model.Config.Family.Kind != FamilyKind.ImageClassifier) throw new UserInputException($"image training needs a ViT, not {model.Config.ArchitectureName}");
         if (train.Classes > model.Config.Labels || validation.Classes > model.Config.Labels)
             throw new UserInputException($"{train.Origin} has {Math.Max(train.Classes, validation.Classes)} classes but the model has {model.Config.Labels} labels");
         if (train.Count < options.BatchSize) throw new UserInputException($"{train.Origin}: {train.Count} training images are fewer than one batch of {options.BatchSize}");

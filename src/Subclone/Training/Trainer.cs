@@ -47,8 +47,8 @@ public sealed class Trainer : IDisposable
         if (!model.Config.IsDecoder) throw new UserInputException($"training {model.Config.ArchitectureName} is not supported yet; only decoders (GPT-2, Llama) train");
         if (batcher.BatchSize != options.BatchSize || batcher.SequenceLength != options.SequenceLength)
             throw new ArgumentException($"the batcher's {batcher.BatchSize}×{batcher.SequenceLength} windows do not match the options' {options.BatchSize}×{options.SequenceLength}");
-        if (model.Config.Architecture == Architecture.Gpt2 && options.SequenceLength > model.Config.MaxPositions)
-            throw new UserInputException($"--seq {options.SequenceLength} exceeds the model's n_positions ({model.Config.MaxPositions})");
+        if (model.Config.Family.LearnedPositions && options.SequenceLength > model.Config.MaxPositions)
+            throw new UserInputException($"--seq {options.SequenceLength} exceeds the model's {model.Config.Family.Keys.MaxPositions} ({model.Config.MaxPositions})");
         if (resume is not null && !ReferenceEquals(resume.Model, model)) throw new ArgumentException("the model to resume must be the checkpoint's model");
 
         torch.set_num_threads(Threads());

@@ -3,6 +3,7 @@ using Subclone.Checkpoints;
 using Subclone.Models;
 using Subclone.Tests.Models;
 using Subclone.Tests.Support;
+using Subclone.Models.Families;
 
 namespace Subclone.Tests.Checkpoints;
 
@@ -65,7 +66,7 @@ public class SavedHeaderTests
         Assert.Equal(original.Order(StringComparer.Ordinal), saved.Order(StringComparer.Ordinal));
         bool tied = loaded.Model.Config.TieWordEmbeddings;
         Assert.Equal(!tied, saved.Contains("lm_head.weight"));
-        string prefix = loaded.Model.Config.Architecture == Architecture.Gpt2 ? "transformer." : "model.";
+        string prefix = loaded.Model.Config.Family.BlockPrefix.Split('.')[0] + ".";  // transformer. or model.
         Assert.All(saved.Where(k => k != "lm_head.weight"), k => Assert.StartsWith(prefix, k));
         Assert.DoesNotContain(saved, k => k.EndsWith(".attn.bias") || k.EndsWith(".attn.masked_bias") || k.EndsWith("rotary_emb.inv_freq"));
     }

@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Subclone.Cloning;
 using Subclone.Models;
+using Subclone.Models.Families;
 
 namespace Subclone.Tests.Cloning;
 
@@ -92,7 +93,7 @@ public static class SlicingGenerators
         from childKv in Gen.Choose(1, p.KvHeads)
         from childPerKv in Gen.Choose(1, p.Heads / p.KvHeads)
         from llamaHidden in Gen.Choose(1, p.Hidden)
-        let hidden = p.Architecture == Architecture.Llama ? llamaHidden : childKv * childPerKv * p.HeadDim
+        let hidden = p.Family.FreeHeadDim ? llamaHidden : childKv * childPerKv * p.HeadDim
         from residual in Subset(p.Hidden, hidden)
         from childLayers in Gen.Choose(1, p.Layers + 2)
         from layerMap in Gen.ArrayOf(Gen.Choose(0, p.Layers - 1), childLayers)
@@ -132,7 +133,7 @@ public static class SlicingGenerators
         from layers in Gen.Choose(1, p.Layers + 2)
         from ffn in Gen.Choose(1, p.Ffn)
         let heads = childKv * childPerKv
-        select new CloneTarget(p.Architecture == Architecture.Llama ? llamaHidden : heads * p.HeadDim, layers, heads, childKv, ffn);
+        select new CloneTarget(p.Family.FreeHeadDim ? llamaHidden : heads * p.HeadDim, layers, heads, childKv, ffn);
 
     static Gen<CloneOptions> Options(ModelConfig p, CloneTarget target) =>
         from selection in Gen.Elements(Enum.GetValues<Selection>())

@@ -2,6 +2,7 @@ using FsCheck.Xunit;
 using Subclone.Cloning;
 using Subclone.Models;
 using static TorchSharp.torch;
+using Subclone.Models.Families;
 
 namespace Subclone.Tests.Cloning;
 
@@ -42,10 +43,10 @@ public class SlicingProperties
         Assert.Equal(childConfig, child.Config);
         using var _ = no_grad();
         var output = child.Forward(Input(childConfig, c.Seed));
-        long[] outputShape = childConfig.Architecture switch
+        long[] outputShape = childConfig.Family.Kind switch
         {
-            Architecture.Vit => [2, childConfig.Labels],
-            Architecture.Bert => [2, childConfig.MaxPositions, childConfig.Hidden],
+            FamilyKind.ImageClassifier => [2, childConfig.Labels],
+            FamilyKind.Encoder => [2, childConfig.MaxPositions, childConfig.Hidden],
             _ => [2, childConfig.MaxPositions, childConfig.Vocab],
         };
         Assert.Equal(outputShape, output.shape);
@@ -65,7 +66,7 @@ public class SlicingProperties
         {
             int? layer = ParameterLayout.LayerOf(name);
             var source = parentTensors[layer is int l ? ParameterLayout.WithLayer(name, c.Map.LayerMap[l]) : name];
-            var layout = ParameterLayout.For(c.Parent.Architecture, name);
+            var layout = ParameterLayout.For(c.Parent, name);
             var kept = layout.Axes.Select((role, axis) => Kept(c.Parent, role, c.Map, layer, source.shape[axis])).ToArray();
             Assert.Equal(kept.Select(k => (long)k.Length), child.shape);
             double scale = c.Map.Scale && layout.InputAxis is int input && kept[input].Length < source.shape[input]
@@ -107,7 +108,7 @@ public class SlicingProperties
         var input = Input(c.Parent, c.Seed);
         var expected = parent.Forward(input);
         // BERT returns hidden states, in the child's (reordered) residual coordinates; the others return logits.
-        if (c.Parent.Architecture == Architecture.Bert)
+        if (c.Parent.Family.Kind == FamilyKind.Encoder)
             expected = expected.index_select(-1, tensor(c.Map.ResidualDims.Select(i => (long)i).ToArray()));
         var actual = child.Forward(input);
         double diff = (expected - actual).abs().max().item<float>();
@@ -180,7 +181,7 @@ public class SlicingProperties
     static Tensor Input(ModelConfig c, long seed)
     {
         var generator = new Generator((ulong)seed);
-        return c.Architecture == Architecture.Vit
+        return c.Family.Kind == FamilyKind.ImageClassifier
             ? randn([2, c.Channels, c.ImageSize, c.ImageSize], generator: generator)
             : randint(0, c.Vocab, [2, c.MaxPositions], generator: generator);
     }
@@ -189,16 +190,24 @@ public class SlicingProperties
     static int[] Kept(ModelConfig p, AxisRole role, CloneMap map, int? layer, long length)
     {
         int hd = p.HeadDim;
-        int[] Expand(IEnumerable<int> heads) => [.. heads.SelectMany(h => Enumerable.Range(h * hd, hd))];
+        int[] Expand(IEnumerable<int> heads, int width) => [.. heads.SelectMany(h => Enumerable.Range(h * width, width))];
+        long Width(AxisRole part) => part switch
+        {
+            ResidualAxis => p.Hidden, HeadsAxis => p.Heads * hd, KvHeadsAxis => p.KvHeads * hd, FfnAxis => p.Ffn,
+            _ => throw new ArgumentOutOfRangeException(nameof(part)),
+        };
         return role switch
         {
-            AxisRole.Whole => [.. Enumerable.Range(0, (int)length)],
-            AxisRole.Residual => map.ResidualDims,
-            AxisRole.Heads => Expand(map.Heads[layer!.Value]),
-            AxisRole.KvHeads => Expand(map.KvHeads[layer!.Value]),
-            AxisRole.Ffn => map.FfnNeurons[layer!.Value],
-            // [q | k | v], each Heads × head_dim wide: the kept heads' columns of each part.
-            AxisRole.PackedQkv => [.. Enumerable.Range(0, 3).SelectMany(part => Expand(map.Heads[layer!.Value]).Select(i => part * p.Heads * hd + i))],
+            WholeAxis => [.. Enumerable.Range(0, (int)length)],
+            ResidualAxis => map.ResidualDims,
+            HeadsAxis => Expand(map.Heads[layer!.Value], hd),
+            KvHeadsAxis => Expand(map.KvHeads[layer!.Value], hd),
+            FfnAxis => map.FfnNeurons[layer!.Value],
+            // [part 0 | part 1 | …]: each part's kept columns, shifted past the parent's widths of the parts before it.
+            PackedAxis packed => [.. packed.Parts.SelectMany((part, i) =>
+                Kept(p, part, map, layer, Width(part)).Select(k => (int)(k + packed.Parts.Take(i).Sum(Width))))],
+            // [heads, parts, head_dim]: a kept head keeps its parts × head_dim block.
+            PerHeadInterleavedAxis interleaved => Expand(map.Heads[layer!.Value], interleaved.Parts * hd),
             _ => throw new ArgumentOutOfRangeException(nameof(role)),
         };
     }

@@ -4,6 +4,7 @@ using Subclone.Models;
 using Subclone.Tests.Models;
 using Subclone.Tests.Support;
 using static TorchSharp.torch;
+using Subclone.Models.Families;
 
 namespace Subclone.Tests.Cloning;
 
@@ -32,10 +33,10 @@ public class VitCloningTests
     {
         var model = TinyModels.Vit();
         foreach (var (name, tensor) in model.state_dict())
-            Assert.Equal(tensor.dim(), ParameterLayout.For(Architecture.Vit, name).Axes.Length);
+            Assert.Equal(tensor.dim(), ParameterLayout.For(model.Config, name).Axes.Length);
         Assert.Equal([AxisRole.Residual, AxisRole.Whole, AxisRole.Whole, AxisRole.Whole],
-            ParameterLayout.For(Architecture.Vit, "vit.embeddings.patch_embeddings.projection.weight").Axes);
-        Assert.Equal(1, ParameterLayout.For(Architecture.Vit, "classifier.weight").InputAxis);
+            ParameterLayout.For(model.Config, "vit.embeddings.patch_embeddings.projection.weight").Axes);
+        Assert.Equal(1, ParameterLayout.For(model.Config, "classifier.weight").InputAxis);
     }
 
     static CloneMap HalfMap(ModelConfig c) => new()

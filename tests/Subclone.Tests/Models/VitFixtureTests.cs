@@ -3,6 +3,7 @@ using Subclone.Cloning;
 using Subclone.Models;
 using Subclone.Tests.Support;
 using static TorchSharp.torch;
+using Subclone.Models.Families;
 
 namespace Subclone.Tests.Models;
 
@@ -49,7 +50,7 @@ public class VitFixtureTests
     public void Vit_fixture_config_is_read_with_its_image_shape_and_labels()
     {
         var c = HfCheckpoint.Load(Dir).Model.Config;
-        Assert.Equal((Architecture.Vit, 48, 2, 4, 12, 96), (c.Architecture, c.Hidden, c.Layers, c.Heads, c.HeadDim, c.Ffn));
+        Assert.Equal((VitFamily.Descriptor, 48, 2, 4, 12, 96), (c.Family, c.Hidden, c.Layers, c.Heads, c.HeadDim, c.Ffn));
         Assert.Equal((16, 4, 3, 5, 5, 17), (c.ImageSize, c.PatchSize, c.Channels, c.Labels, c.Vocab, c.MaxPositions));
         Assert.Equal("class_3", c.LabelName(3));
         Assert.False(c.IsDecoder);

@@ -1,4 +1,5 @@
 using Subclone.Models;
+using Subclone.Models.Families;
 
 namespace Subclone.Data.Images;
 
@@ -20,7 +21,7 @@ public sealed record ImageTransform
 
     /// <summary>The model's image_size and num_channels, with ViTImageProcessor's default mean and std of 0.5.</summary>
     public static ImageTransform For(ModelConfig config) =>
-        config.Architecture == Architecture.Vit
+        config.Family.Kind == FamilyKind.ImageClassifier
             ? new ImageTransform { ImageSize = config.ImageSize, Channels = config.Channels }
             : throw new ArgumentException($"{config.ArchitectureName} does not take images");
 

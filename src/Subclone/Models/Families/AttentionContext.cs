@@ -10,10 +10,11 @@ namespace Subclone.Models.Families;
 /// </summary>
 public sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask)
 {
-    /// <summary>The tables for a forward over <paramref name="length"/> positions of a model of <paramref name="config"/>.</summary>
-    public static AttentionContext For(ModelConfig config, int rotaryDim, long length, int? slidingWindow)
+    /// <summary>The tables for a forward over <paramref name="length"/> positions of a model of <paramref name="config"/>
+    /// (its rope type, θ and partial rotary factor: <see cref="ModelConfig.Rope"/>).</summary>
+    public static AttentionContext For(ModelConfig config, long length, int? slidingWindow)
     {
-        var (cos, sin) = Rotary.CosSin(length, rotaryDim, config.RopeTheta);
+        var (cos, sin) = Rotary.CosSin(config.Rope, config.HeadDim, length);
         return new AttentionContext(cos, sin, slidingWindow is int w && w < length ? SlidingWindowMask(length, w) : null);
     }
 
@@ -31,8 +32,8 @@ public sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask)
     /// </summary>
     public Tensor Attend(Tensor query, Tensor key, Tensor value)
     {
-        query = RotateFirstDims(query);
-        key = RotateFirstDims(key);
+        query = Rotary.Apply(query, Cos, Sin);  // on the first rotary dims; the rest pass through
+        key = Rotary.Apply(key, Cos, Sin);
         long groups = query.shape[1] / key.shape[1];
         if (groups > 1)
         {
@@ -42,14 +43,5 @@ public sealed record AttentionContext(Tensor Cos, Tensor Sin, Tensor? Mask)
         return Mask is null
             ? nn.functional.scaled_dot_product_attention(query, key, value, is_casual: true)
             : nn.functional.scaled_dot_product_attention(query, key, value, attn_mask: Mask);
-    }
-
-    /// <summary>Rotary embedding on the first rotary_dim dims of each head; the rest pass through unchanged.</summary>
-    Tensor RotateFirstDims(Tensor x)
-    {
-        long rotary = Cos.shape[^1];
-        if (rotary == x.shape[^1]) return Rotary.Apply(x, Cos, Sin);
-        var rotated = Rotary.Apply(x[.., .., .., ..(int)rotary], Cos, Sin);
-        return cat([rotated, x[.., .., .., (int)rotary..]], -1);
     }
 }

@@ -13,7 +13,7 @@ public sealed class GptNeoXBlockwise(ModelConfig config) : BlockwiseForward(conf
     public override Tensor Embed(nn.Module embedding, Tensor inputIds) => ((EmbeddingTable)embedding).forward(inputIds);
 
     /// <inheritdoc/>
-    public override (nn.Module Module, string Prefix) CreateBlock(int layer) => (new GptNeoXLayer(Config, layer), $"gpt_neox.layers.{layer}.");
+    protected override nn.Module NewBlock(int layer) => new GptNeoXLayer(Config, layer);
 
     /// <inheritdoc/>
     public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>

@@ -98,14 +98,14 @@ public sealed class GptNeoXLayer : nn.Module
         post_attention_layernorm = new LayerNorm(config.Hidden, config.NormEps);
         attention = new GptNeoXAttention(config, layer);
         mlp = new GptNeoXMlp(config, layer);
-        _parallel = GptNeoXSettings.Of(config).ParallelResidual;
+        _parallel = GptNeoXFamily.ParallelResidual(config);
         _layer = layer;
         RegisterComponents();
     }
 
     /// <summary>What every block of a length-<paramref name="length"/> forward shares: the rotary tables.</summary>
     public static AttentionContext Context(ModelConfig config, long length) =>
-        AttentionContext.For(config, GptNeoXSettings.Of(config).RotaryDim, length, slidingWindow: null);
+        AttentionContext.For(config, length, slidingWindow: null);
 
     /// <summary>The residual stream through this block; activations go to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, AttentionContext context, ActivationProbe? probe)

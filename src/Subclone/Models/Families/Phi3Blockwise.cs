@@ -13,7 +13,7 @@ public sealed class Phi3Blockwise(ModelConfig config) : BlockwiseForward(config)
     public override Tensor Embed(nn.Module embedding, Tensor inputIds) => ((EmbeddingTable)embedding).forward(inputIds);
 
     /// <inheritdoc/>
-    public override (nn.Module Module, string Prefix) CreateBlock(int layer) => (new Phi3Block(Config, layer), $"model.layers.{layer}.");
+    protected override nn.Module NewBlock(int layer) => new Phi3Block(Config, layer);
 
     /// <inheritdoc/>
     public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe) =>

@@ -99,11 +99,8 @@ public sealed class Phi3Block : nn.Module
     }
 
     /// <summary>What every block of a length-<paramref name="length"/> forward shares: rotary tables and the mask.</summary>
-    public static AttentionContext Context(ModelConfig config, long length)
-    {
-        var settings = Phi3Settings.Of(config);
-        return AttentionContext.For(config, settings.RotaryDim, length, settings.SlidingWindow);
-    }
+    public static AttentionContext Context(ModelConfig config, long length) =>
+        AttentionContext.For(config, length, Phi3Family.SlidingWindow(config));
 
     /// <summary>The residual stream through this block; activations go to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, AttentionContext context, ActivationProbe? probe)

@@ -74,13 +74,14 @@ public class GptNeoXModelTests
         json.Remove("use_parallel_residual");
         json["rotary_emb_base"] = 500;
         var config = Config(json);
-        Assert.Equal(new GptNeoXSettings(RotaryDim: 2, ParallelResidual: true), GptNeoXSettings.Of(config));  // 8 · 0.25
-        Assert.Equal(500, config.RopeTheta);
+        Assert.Equal(2, config.Rope.RotaryDim(config.HeadDim));  // GPTNeoXConfig's default rotary_pct: 8 · 0.25
+        Assert.True(GptNeoXFamily.ParallelResidual(config));
+        Assert.Equal(500, config.Rope.Theta);
         Assert.Equal("GPTNeoXForCausalLM", config.ArchitectureName);
         json["rope_parameters"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 20.0, ["partial_rotary_factor"] = 0.5 };
         config = Config(json);
-        Assert.Equal(4, GptNeoXSettings.Of(config).RotaryDim);
-        Assert.Equal(20, config.RopeTheta);
+        Assert.Equal(4, config.Rope.RotaryDim(config.HeadDim));
+        Assert.Equal(20, config.Rope.Theta);
     }
 
     [Fact]

@@ -56,7 +56,8 @@ public class Phi3ModelTests
     [InlineData(0.3)]   // int(8 · 0.3) = 2 is fine, int(8 · 0.1) = 0 is not
     public void Partial_rotary_factors_give_even_rotary_widths(double factor)
     {
-        Assert.Equal(2, Phi3Settings.Of(Config(ConfigJson(partialRotary: factor))).RotaryDim);
+        var config = Config(ConfigJson(partialRotary: factor));
+        Assert.Equal(2, config.Rope.RotaryDim(config.HeadDim));
     }
 
     [Theory]
@@ -71,5 +72,22 @@ public class Phi3ModelTests
         json[field] = value;
         var e = Assert.Throws<CheckpointException>(() => Config(json));
         Assert.Contains($"'{field}'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("su")]
+    [InlineData("yarn")]
+    public void Legacy_rope_types_are_LongRoPE_as_Phi3Config_renames_them(string legacy)
+    {
+        var json = ConfigJson();
+        json["original_max_position_embeddings"] = 16;
+        json["rope_scaling"] = new JsonObject
+        {
+            ["type"] = legacy, ["short_factor"] = new JsonArray(1.0, 1.1, 1.2, 1.3), ["long_factor"] = new JsonArray(1.0, 2.0, 3.0, 4.0),
+        };
+        var config = Config(json);
+        Assert.Equal("longrope", config.Rope.RopeType);
+        Assert.Equal([1.0, 2.0, 3.0, 4.0], config.Rope.LongFactor);
+        Assert.Equal(legacy, (string?)config.Raw["rope_scaling"]!["type"]);  // a child's config keeps the parent's naming
     }
 }

@@ -51,6 +51,29 @@ public class Phi3GptNeoXFixtureTests
         Assert.Equal(0, (hidden - last.Output!).abs().max().item<float>());
     }
 
+    [SharedFact]
+    public void Pythias_legacy_buffers_are_read_past_and_not_written()
+    {
+        // Pythia's safetensors carry the causal-mask buffers (bool [1, 1, P, P] and a scalar) and old ones inv_freq.
+        using var temp = new TempDir();
+        string source = RawSafeTensors.CopyDirectory(SharedData.Fixture("gptneox-tiny"), temp["source"]);
+        string weights = Path.Combine(source, HfCheckpoint.SingleFile);
+        var tensors = new Dictionary<string, Tensor>();
+        using (var file = SafeTensorsFile.Open(weights))
+            foreach (var name in file.Names) tensors[name] = file.ReadRaw(name);
+        tensors["gpt_neox.layers.1.attention.bias"] = ones(1, 1, 128, 128).tril().to(ScalarType.Bool);
+        tensors["gpt_neox.layers.1.attention.masked_bias"] = tensor(-1e9f);
+        tensors["gpt_neox.layers.1.attention.rotary_emb.inv_freq"] = ones(2);
+        SafeTensorsFile.Write(weights, tensors);
+
+        var loaded = HfCheckpoint.Load(source);
+        ModelAssert.BitIdentical(HfCheckpoint.Load(SharedData.Fixture("gptneox-tiny")).Model, loaded.Model);
+        HfCheckpoint.Save(loaded.Model, temp["saved"], loaded.StoredDtype);
+        var keys = RawSafeTensors.ReadHeaderJson(Path.Combine(temp["saved"], HfCheckpoint.SingleFile)).Select(kv => kv.Key).ToList();
+        Assert.DoesNotContain(keys, k => k.Contains(".attention.bias") || k.Contains("masked_bias") || k.Contains("inv_freq"));
+        Assert.Contains("gpt_neox.layers.1.attention.query_key_value.bias", keys);
+    }
+
     sealed class LastBlockOutput : ActivationProbe
     {
         public Tensor? Output;

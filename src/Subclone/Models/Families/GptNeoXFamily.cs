@@ -35,10 +35,10 @@ public static class GptNeoXFamily
             .. Norm("gpt_neox.final_layer_norm", withBias: true),
             Head("embed_out.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
-        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey,
+        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, ParseValidated = ReadRope,
         Create = (c, _) => new GptNeoXModel(c),
         Blockwise = c => new GptNeoXBlockwise(c),
-        ImplementedFields = ["rope_scaling", "rope_parameters", "rotary_pct", "rotary_emb_base", "use_parallel_residual", "attention_bias"],
+        ImplementedFields = ["rotary_pct", "partial_rotary_factor", "use_parallel_residual"],  // rope_scaling: Models/Rotary
     };
 
     /// <summary>use_parallel_residual (HF default true): x + attn(ln1(x)) + mlp(ln2(x)) rather than two residual steps.</summary>
@@ -51,8 +51,6 @@ public static class GptNeoXFamily
         int headDim = heads > 0 && hidden % heads == 0 ? hidden / heads : 0;
         int maxPositions = r.OptionalInt("max_position_embeddings") ?? 2048;
         r.OptionalBool("use_parallel_residual");  // read now so a malformed value is the config's error at load
-        // GPTNeoXConfig: rotary_pct (v5: rope_parameters.partial_rotary_factor) defaults to 0.25, θ is rotary_emb_base.
-        var rope = RopeParametersReader.Read(r.Json, r.Path, headDim, maxPositions, defaultPartialRotaryFactor: 0.25);
         return new ModelConfig
         {
             Family = family, ModelType = r.String("model_type"),
@@ -60,10 +58,17 @@ public static class GptNeoXFamily
             Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"), MaxPositions = maxPositions,
             NormEps = r.OptionalDouble("layer_norm_eps") ?? 1e-5,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? family.TiedHeadDefault,
-            RopeTheta = rope.Theta, Rope = rope,
             AttentionBias = r.OptionalBool("attention_bias") ?? true, MlpBias = true,
             Activation = r.OptionalString("hidden_act") ?? "gelu",
         };
+    }
+
+    /// <summary>The rotary embedding, read once the shape is known to be valid. GPTNeoXConfig's rotary_pct
+    /// (v5: rope_parameters.partial_rotary_factor) defaults to 0.25, and θ is rotary_emb_base.</summary>
+    static ModelConfig ReadRope(ModelConfig c, string path)
+    {
+        var rope = RopeParametersReader.Read(c.Raw, path, c.HeadDim, c.MaxPositions, defaultPartialRotaryFactor: 0.25);
+        return c with { Rope = rope, RopeTheta = rope.Theta };
     }
 
     static void Write(ModelConfig c, JsonObject json)

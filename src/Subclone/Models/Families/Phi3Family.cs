@@ -34,11 +34,10 @@ public static class Phi3Family
             .. Norm("model.norm", withBias: false),
             Head("lm_head.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
-        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate,
+        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate, ParseValidated = ReadRope,
         Create = (c, _) => new Phi3Model(c),
         Blockwise = c => new Phi3Blockwise(c),
-        ImplementedFields = ["rope_scaling", "rope_parameters", "rope_theta", "partial_rotary_factor",
-            "original_max_position_embeddings", "sliding_window"],
+        ImplementedFields = ["partial_rotary_factor", "sliding_window"],  // rope_scaling: Models/Rotary
     };
 
     /// <summary>HF's sliding window of a Phi-3 config (null: plain causal): query i sees keys i − window + 1 … i.</summary>
@@ -53,7 +52,6 @@ public static class Phi3Family
         // only a head_dim that agrees describes one function.
         if (r.OptionalInt("head_dim") is int given && given != headDim)
             throw new CheckpointException(r.Path, $"field 'head_dim' ({given}) differs from hidden_size / num_attention_heads ({headDim}), which Phi-3 uses");
-        var rope = RopeParametersReader.Read(WithLegacyRopeTypes(r.Json), r.Path, headDim, maxPositions);
         return new ModelConfig
         {
             Family = family, ModelType = r.String("model_type"),
@@ -62,9 +60,15 @@ public static class Phi3Family
             Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"), MaxPositions = maxPositions,
             NormEps = r.OptionalDouble("rms_norm_eps") ?? 1e-5,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? family.TiedHeadDefault,
-            RopeTheta = rope.Theta, Rope = rope,
             Activation = r.OptionalString("hidden_act") ?? "silu",
         };
+    }
+
+    /// <summary>The rotary embedding (partial factor, LongRoPE), read once the shape is known to be valid.</summary>
+    static ModelConfig ReadRope(ModelConfig c, string path)
+    {
+        var rope = RopeParametersReader.Read(WithLegacyRopeTypes(c.Raw), path, c.HeadDim, c.MaxPositions);
+        return c with { Rope = rope, RopeTheta = rope.Theta };
     }
 
     /// <summary>Phi3Config renames the rope types early Phi-3 checkpoints wrote, "su" and "yarn", to "longrope"

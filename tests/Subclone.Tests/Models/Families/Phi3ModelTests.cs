@@ -66,6 +66,7 @@ public class Phi3ModelTests
     [InlineData("partial_rotary_factor", 0.375)]  // 3 rotary dims: odd
     [InlineData("sliding_window", 0)]
     [InlineData("head_dim", 16)]                  // Phi-3 always uses hidden / heads = 8
+    [InlineData("attn_logit_softcapping", 30)]    // another family's forward field: refused, not ignored
     public void Bad_forward_fields_are_refused_naming_the_field(string field, double value)
     {
         var json = ConfigJson();

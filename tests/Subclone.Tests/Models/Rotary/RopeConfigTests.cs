@@ -88,7 +88,8 @@ public sealed class RopeConfigTests : IDisposable
     [Fact]
     public void Phi3_top_level_original_max_position_embeddings_sets_longrope_factor_and_partial_rotary_factor_the_dims()
     {
-        var rope = Rope(c =>
+        // Read directly: a Llama config with a partial rotary factor is refused (Llama does not implement it; Phi-3 does).
+        var json = Config(c =>
         {
             c["max_position_embeddings"] = 128;
             c["original_max_position_embeddings"] = 16;
@@ -99,6 +100,7 @@ public sealed class RopeConfigTests : IDisposable
                 ["short_factor"] = new JsonArray(1.0, 1.1, 1.2, 1.3), ["long_factor"] = new JsonArray(1.0, 2.0, 3.0, 4.0),
             };
         });
+        var rope = RopeParametersReader.Read(json, "config.json", headDim: 16, maxPositions: 128);
         Assert.Equal(("longrope", 16, 8.0, 8), (rope.RopeType, rope.OriginalMaxPositions, rope.Factor, rope.RotaryDim(16)));
         Assert.Equal([1.0, 2.0, 3.0, 4.0], rope.LongFactor);
     }

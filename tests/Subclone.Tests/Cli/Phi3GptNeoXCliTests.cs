@@ -24,7 +24,8 @@ public class Phi3GptNeoXCliTests
         using var dir = new TempDir();
         string parentDir = SharedData.Fixture(fixture);
         var parent = HfCheckpoint.Load(parentDir).Model;
-        string[] shape = ["--ratio", "0.5", "--layers", Math.Max(1, parent.Config.Layers / 2).ToString(), "--calib-random-ids", "4x16", "--seed", "3"];
+        string halfDepth = Math.Max(1, parent.Config.Layers / 2).ToString();
+        string[] shape = ["--ratio", "0.5", "--layers", halfDepth, "--calib-random-ids", "4x16", "--seed", "3"];
 
         var inMemory = CliRunner.Run(["clone", parentDir, "--out", dir["in-memory"], .. shape]);
         Assert.True(inMemory.ExitCode == 0, inMemory.Error);
@@ -63,7 +64,8 @@ public class Phi3GptNeoXCliTests
     {
         string model = dir["model"];
         Directory.CreateDirectory(model);
-        foreach (string name in new[] { "config.json", "model.safetensors" }) File.Copy(Path.Combine(SharedData.Fixture(fixture), name), Path.Combine(model, name));
+        foreach (string name in new[] { "config.json", "model.safetensors" })
+            File.Copy(Path.Combine(SharedData.Fixture(fixture), name), Path.Combine(model, name));
         var vocab = new Dictionary<string, int>();
         int extra = 0;
         for (int b = 0; b < 127; b++) vocab[((char)(b is >= 0x21 and <= 0x7E ? b : 256 + extra++)).ToString()] = b;
@@ -87,7 +89,8 @@ public class Phi3GptNeoXCliTests
         Assert.True(info.ExitCode == 0, info.Error);
         Assert.Equal(parent.ParameterCount(), (long)JsonNode.Parse(info.Out)!["params"]!);
 
-        var rank = CliRunner.Run("rank", model, "--calib", data, "--calib-samples", "4", "--calib-length", "16", "--out", dir["rank/importance.json"]);
+        var rank = CliRunner.Run("rank", model, "--calib", data, "--calib-samples", "4", "--calib-length", "16",
+            "--out", dir["rank/importance.json"]);
         Assert.True(rank.ExitCode == 0, rank.Error);
         var scores = JsonNode.Parse(File.ReadAllText(dir["rank/importance.json"]))!;
         Assert.Equal(parent.Config.Layers, scores["heads"]!.AsArray().Count);
@@ -103,7 +106,8 @@ public class Phi3GptNeoXCliTests
         string norm = fixture == "phi3-tiny" ? "model.norm.weight" : "gpt_neox.final_layer_norm.weight";
         Assert.Equal(1, initialised[norm].min().item<float>());
 
-        string[] small = ["--batch", "4", "--seq", "16", "--lr", "1e-2", "--eval-every", "10", "--eval-batches", "2", "--cache", dir["cache"], "--json"];
+        string[] small = ["--batch", "4", "--seq", "16", "--lr", "1e-2", "--eval-every", "10", "--eval-batches", "2",
+            "--cache", dir["cache"], "--json"];
         var train = CliRunner.Run(["train", model, "--data", data, "--out", dir["run"], "--steps", "10", .. small]);
         Assert.True(train.ExitCode == 0, train.Error);
         var summary = JsonNode.Parse(train.Out)!;
@@ -112,6 +116,7 @@ public class Phi3GptNeoXCliTests
         var eval = CliRunner.Run("eval", dir["run"], "--cache", dir["cache"], "--json");
         Assert.True(eval.ExitCode == 0, eval.Error);
         Assert.Equal((double)summary["val_loss"]!, (double)JsonNode.Parse(eval.Out)!["loss"]!, 9);
-        Assert.Equal(fixture.StartsWith("phi3") ? "phi3" : "gpt_neox", (string?)JsonNode.Parse(File.ReadAllText(dir["run/config.json"]))!["model_type"]);
+        var runConfig = JsonNode.Parse(File.ReadAllText(dir["run/config.json"]))!;
+        Assert.Equal(fixture.StartsWith("phi3") ? "phi3" : "gpt_neox", (string?)runConfig["model_type"]);
     }
 }

@@ -71,7 +71,8 @@ public class FusedLayoutSlicingTests
         for (int layer = 0; layer < 2; layer++)
         {
             string p = $"model.layers.{layer}.";
-            var qkv = cat([separate[p + "self_attn.q_proj.weight"], separate[p + "self_attn.k_proj.weight"], separate[p + "self_attn.v_proj.weight"]], 0);
+            var qkv = cat([separate[p + "self_attn.q_proj.weight"], separate[p + "self_attn.k_proj.weight"],
+                separate[p + "self_attn.v_proj.weight"]], 0);
             Assert.True(Same(fused[p + "self_attn.qkv_proj.weight"], qkv), $"qkv_proj of block {layer}");
             var gateUp = cat([separate[p + "mlp.gate_proj.weight"], separate[p + "mlp.up_proj.weight"]], 0);
             Assert.True(Same(fused[p + "mlp.gate_up_proj.weight"], gateUp), $"gate_up_proj of block {layer}");
@@ -114,7 +115,9 @@ public class FusedLayoutSlicingTests
     [MemberData(nameof(Families))]
     public void An_identity_cut_reproduces_the_parent_exactly(string modelType)
     {
-        var json = modelType == "phi3" ? Phi3ModelTests.ConfigJson(slidingWindow: 5, partialRotary: 0.5) : GptNeoXModelTests.ConfigJson(parallel: false);
+        var json = modelType == "phi3"
+            ? Phi3ModelTests.ConfigJson(slidingWindow: 5, partialRotary: 0.5)
+            : GptNeoXModelTests.ConfigJson(parallel: false);
         var parent = TransformerModel.Create(Parse(json), seed: 13);
         var child = Subcloner.Apply(parent, CloneMap.Identity(parent.Config));
         Assert.Equal(0, CloneTestKit.MaxDiff(CloneTestKit.Logits(parent), CloneTestKit.Logits(child)));

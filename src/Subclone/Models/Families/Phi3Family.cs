@@ -51,7 +51,8 @@ public static class Phi3Family
         // Phi3Attention takes getattr(config, "head_dim", hidden / heads) while its rope takes hidden / heads:
         // only a head_dim that agrees describes one function.
         if (r.OptionalInt("head_dim") is int given && given != headDim)
-            throw new CheckpointException(r.Path, $"field 'head_dim' ({given}) differs from hidden_size / num_attention_heads ({headDim}), which Phi-3 uses");
+            throw new CheckpointException(r.Path,
+                $"field 'head_dim' ({given}) differs from hidden_size / num_attention_heads ({headDim}), which Phi-3 uses");
         return new ModelConfig
         {
             Family = family, ModelType = r.String("model_type"),

@@ -52,12 +52,12 @@ public static class InfoCommand
                 ["head_dim"] = c.HeadDim,
                 ["ffn"] = c.Ffn,
                 ["vocab"] = c.Vocab,
-                ["labels"] = c.Labels > 0 ? c.Labels : null,  // image classifiers: the head's outputs
                 ["max_positions"] = c.MaxPositions,
                 ["tied_embeddings"] = c.TieWordEmbeddings,
                 ["params"] = parameters,
                 ["dtype"] = dtype,
             };
+            if (c.Labels > 0) info["labels"] = c.Labels;  // an image classifier's head outputs (it has no vocabulary)
             if (r.GetValue(json)) { io.WriteJson(info); return 0; }
             var table = new Table().AddColumn("field").AddColumn("value").HideHeaders().Border(TableBorder.Rounded);
             foreach (var (key, value) in info) table.AddRow(key, Markup.Escape(value?.ToString() ?? ""));

@@ -16,6 +16,8 @@ public static class ModelFamilies
         Gemma3Family.Descriptor,
         BertFamily.Descriptor,
         VitFamily.Descriptor,
+        Phi3Family.Descriptor,
+        GptNeoXFamily.Descriptor,
     ];
 
     /// <summary>The family parsing <paramref name="modelType"/>, or null when none does.</summary>

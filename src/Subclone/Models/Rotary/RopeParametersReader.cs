@@ -16,8 +16,11 @@ public static class RopeParametersReader
 {
     /// <summary>The rope of a config whose heads are <paramref name="headDim"/> wide and whose
     /// max_position_embeddings is <paramref name="maxPositions"/>. <paramref name="layerType"/> picks one entry of a
-    /// v5 <c>rope_parameters</c> keyed by layer type (Gemma 3's "full_attention" / "sliding_attention") where present.</summary>
-    public static RopeParameters Read(JsonObject config, string path, int headDim, int maxPositions, string? layerType = null)
+    /// v5 <c>rope_parameters</c> keyed by layer type (Gemma 3's "full_attention" / "sliding_attention") where present.
+    /// <paramref name="defaultPartialRotaryFactor"/> is the family's partial rotary factor when the config names none
+    /// (GPTNeoXConfig's rotary_pct defaults to 0.25; everyone else's to 1).</summary>
+    public static RopeParameters Read(JsonObject config, string path, int headDim, int maxPositions, string? layerType = null,
+        double defaultPartialRotaryFactor = 1.0)
     {
         var top = new ConfigReader(config, path);
         var (source, name) = Source(config, path, layerType);
@@ -36,7 +39,7 @@ public static class RopeParametersReader
 
         string partialField = fields?.Has("partial_rotary_factor") == true ? $"{name}.partial_rotary_factor"
             : config.ContainsKey("partial_rotary_factor") || !config.ContainsKey("rotary_pct") ? "partial_rotary_factor" : "rotary_pct";
-        double partial = fields?.Number("partial_rotary_factor") ?? top.OptionalDouble("partial_rotary_factor") ?? top.OptionalDouble("rotary_pct") ?? 1.0;
+        double partial = fields?.Number("partial_rotary_factor") ?? top.OptionalDouble("partial_rotary_factor") ?? top.OptionalDouble("rotary_pct") ?? defaultPartialRotaryFactor;
         if (!(partial > 0 && partial <= 1)) throw new CheckpointException(path, $"field '{partialField}' must be in (0, 1], got {partial}");
 
         var rope = new RopeParameters { Theta = theta, PartialRotaryFactor = partial, MaxPositions = maxPositions };

@@ -46,6 +46,8 @@ public class DescriptorTableTests
             },
         ],
         ["vit"] = [TinyModels.VitConfig(), With(TinyModels.VitConfig(), ("qkv_bias", false))],
+        ["phi3"] = [Phi3ModelTests.ConfigJson(), With(Phi3ModelTests.ConfigJson(), ("tie_word_embeddings", true))],
+        ["gpt_neox"] = [GptNeoXModelTests.ConfigJson(), With(GptNeoXModelTests.ConfigJson(), ("attention_bias", false), ("tie_word_embeddings", true))],
     };
 
     public static TheoryData<string, int> Cases()

@@ -42,6 +42,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create(io));
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(InitCommand.Create(io));
+        root.Subcommands.Add(ExportCommand.Create(io));
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
         {

@@ -42,6 +42,7 @@ public static class LlamaFamily
         Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = EvenHeadDim,
         Create = (c, _) => new LlamaModel(c),
         Blockwise = c => new BlockwiseForward.Llama(c),
+        Gguf = LlamaGguf.Llama,
     };
 
     /// <summary>Reads a Llama-family config.json (the variant's options decide its biases).</summary>

@@ -1,0 +1,80 @@
+using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
+using TorchSharp;
+
+namespace Subclone.Models.Families;
+
+/// <summary>
+/// The Llama family as llama.cpp's <c>llama</c> (Llama, Mistral) and <c>qwen2</c> architectures
+/// (convert_hf_to_gguf.py's LlamaModel and Qwen2Model).
+/// </summary>
+public static class LlamaGguf
+{
+    /// <summary>
+    /// llama.cpp's llama graph rotates interleaved pairs (x[2i], x[2i+1]) where HF rotates halves (x[i], x[i+d/2]),
+    /// so the converter reorders q/k rows within each head: reshape [heads, 2, d/2, …], swap the middle axes.
+    /// Qwen2 is run with NeoX (half) rotation and keeps HF's order.
+    /// </summary>
+    public static torch.Tensor Permute(torch.Tensor t, long heads)
+    {
+        long rows = t.shape[0];
+        long[] rest = t.shape[1..];
+        using var split = t.reshape([heads, 2, rows / heads / 2, .. rest]);
+        using var swapped = split.transpose(1, 2);
+        return swapped.reshape(t.shape);
+    }
+
+    static IReadOnlyList<GgufTensorRule> Rules(bool permuteQk) =>
+    [
+        new("model.embed_tokens", "token_embd"),
+        new("model.layers.{layer}.input_layernorm", "blk.{layer}.attn_norm"),
+        new("model.layers.{layer}.self_attn.q_proj", "blk.{layer}.attn_q", permuteQk ? (c, t) => Permute(t, c.Heads) : null),
+        new("model.layers.{layer}.self_attn.k_proj", "blk.{layer}.attn_k", permuteQk ? (c, t) => Permute(t, c.KvHeads) : null),
+        new("model.layers.{layer}.self_attn.v_proj", "blk.{layer}.attn_v"),
+        new("model.layers.{layer}.self_attn.o_proj", "blk.{layer}.attn_output"),
+        new("model.layers.{layer}.post_attention_layernorm", "blk.{layer}.ffn_norm"),
+        new("model.layers.{layer}.mlp.gate_proj", "blk.{layer}.ffn_gate"),
+        new("model.layers.{layer}.mlp.up_proj", "blk.{layer}.ffn_up"),
+        new("model.layers.{layer}.mlp.down_proj", "blk.{layer}.ffn_down"),
+        new("model.norm", "output_norm"),
+        new("lm_head", "output"),
+    ];
+
+    /// <summary>The keys every Llama-like architecture shares (TextModel.set_gguf_parameters), under <paramref name="arch"/>.</summary>
+    public static void CommonMetadata(string arch, ModelConfig c, GgufMetadata m) => m
+        .Add($"{arch}.context_length", (uint)c.MaxPositions)
+        .Add($"{arch}.embedding_length", (uint)c.Hidden)
+        .Add($"{arch}.feed_forward_length", (uint)c.Ffn)
+        .Add($"{arch}.block_count", (uint)c.Layers)
+        .Add($"{arch}.attention.head_count", (uint)c.Heads)
+        .Add($"{arch}.attention.head_count_kv", (uint)c.KvHeads)
+        .Add($"{arch}.attention.key_length", (uint)c.HeadDim)
+        .Add($"{arch}.attention.value_length", (uint)c.HeadDim)
+        .Add($"{arch}.rope.dimension_count", (uint)c.HeadDim)
+        .Add($"{arch}.rope.freq_base", (float)c.RopeTheta)
+        .Add($"{arch}.attention.layer_norm_rms_epsilon", (float)c.NormEps)
+        .Add($"{arch}.vocab_size", (uint)c.Vocab);
+
+    /// <summary>Refuses what these graphs do not compute: other activations, rope scaling.</summary>
+    public static void Check(ModelConfig c, string path)
+    {
+        if (c.Activation != "silu")
+            throw new CheckpointException(path, $"field 'hidden_act' value '{c.Activation}' has no llama.cpp equivalent (its llama graph computes SiLU)");
+        if (c.Raw["rope_scaling"] is JsonObject)
+            throw new CheckpointException(path, "field 'rope_scaling' is not supported by GGUF export yet");
+    }
+
+    /// <summary>Llama and Mistral: the <c>llama</c> architecture, q/k permuted.</summary>
+    public static GgufMapping Llama { get; } = new()
+    {
+        Architecture = "llama", Tensors = Rules(permuteQk: true),
+        Metadata = (c, m) => CommonMetadata("llama", c, m), Validate = Check, BpePreTokenizer = "llama-bpe",
+    };
+
+    /// <summary>Qwen2: the <c>qwen2</c> architecture (NeoX rotation, q/k/v biases), HF's row order.</summary>
+    public static GgufMapping Qwen2 { get; } = Llama with
+    {
+        Architecture = "qwen2", Tensors = Rules(permuteQk: false),
+        Metadata = (c, m) => CommonMetadata("qwen2", c, m), BpePreTokenizer = "qwen2",
+    };
+}

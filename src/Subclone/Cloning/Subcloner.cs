@@ -43,6 +43,6 @@ public static class Subcloner
         };
         if (!p.Family.FreeHeadDim && childConfig.Hidden != childConfig.Heads * p.HeadDim)
             throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
-        return childConfig;
+        return childConfig.WithLayerMap(map.LayerMap, p.Layers);
     }
 }

@@ -97,26 +97,33 @@ public static class Rotary
     }
 }
 
-/// <summary>A pre-RMSNorm block: x + attn(norm(x)), then + mlp(norm(·)).</summary>
+/// <summary>
+/// A pre-RMSNorm block: x + attn(norm(x)), then + mlp(norm(·)). With <see cref="Families.LlamaOptions.PostSublayerNorms"/>
+/// (OLMo 2) the norms move onto the sublayers' outputs instead: x + norm(attn(x)), then + norm(mlp(·)).
+/// </summary>
 public sealed class LlamaBlock : nn.Module
 {
-    /// <summary>RMSNorm before attention.</summary>
-    public RmsNorm input_layernorm;
+    /// <summary>RMSNorm before attention; null with post-sublayer norms.</summary>
+    public RmsNorm? input_layernorm;
     /// <summary>Causal self-attention with rotary positions and grouped KV heads.</summary>
     public LlamaAttention self_attn;
-    /// <summary>RMSNorm before the MLP.</summary>
+    /// <summary>RMSNorm before the MLP, or (OLMo 2) on the attention's output.</summary>
     public RmsNorm post_attention_layernorm;
     /// <summary>The gated feed-forward network.</summary>
     public LlamaMlp mlp;
+    /// <summary>OLMo 2: RMSNorm on the MLP's output; null otherwise.</summary>
+    public RmsNorm? post_feedforward_layernorm;
     readonly int _layer;
 
     /// <summary>Block <paramref name="layer"/> (the index activation hooks report).</summary>
     public LlamaBlock(ModelConfig config, int layer) : base(nameof(LlamaBlock))
     {
-        input_layernorm = new RmsNorm(config.Hidden, config.NormEps);
+        bool postNorms = Families.LlamaOptions.Of(config).PostSublayerNorms;
+        if (!postNorms) input_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         self_attn = new LlamaAttention(config, layer);
         post_attention_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         mlp = new LlamaMlp(config, layer);
+        if (postNorms) post_feedforward_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         _layer = layer;
         RegisterComponents();
     }
@@ -124,8 +131,17 @@ public sealed class LlamaBlock : nn.Module
     /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin"/>; reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
-        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, probe);
-        var y = h + mlp.Forward(post_attention_layernorm.forward(h), probe);
+        Tensor y;
+        if (post_feedforward_layernorm is null)
+        {
+            var h = x + self_attn.Forward(input_layernorm!.forward(x), cos, sin, probe);
+            y = h + mlp.Forward(post_attention_layernorm.forward(h), probe);
+        }
+        else
+        {
+            var h = x + post_attention_layernorm.forward(self_attn.Forward(x, cos, sin, probe));
+            y = h + post_feedforward_layernorm.forward(mlp.Forward(h, probe));
+        }
         probe?.OnBlock(_layer, x, y);
         return y;
     }
@@ -136,7 +152,11 @@ public sealed class LlamaAttention : nn.Module
 {
     /// <summary>Query [H·hd, D], key and value [KV·hd, D], and output [D, H·hd] projections.</summary>
     public LinearLayer q_proj, k_proj, v_proj, o_proj;
+    /// <summary>RMSNorm on queries and keys before RoPE (Qwen3: [hd] per head; OLMo 2: [H·hd], [KV·hd]); null for Llama.</summary>
+    public RmsNorm? q_norm, k_norm;
     readonly int _heads, _kvHeads, _headDim, _layer;
+    readonly bool _perHeadNorm;
+    readonly int? _window;
 
     /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
@@ -149,7 +169,15 @@ public sealed class LlamaAttention : nn.Module
         k_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
         v_proj = new LinearLayer(config.Hidden, (long)_kvHeads * _headDim, config.AttentionBias);
         // Qwen2 has q/k/v biases but none on the output projection; Llama's attention_bias covers all four.
-        o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && !Families.LlamaOptions.Of(config).QkvBiasOnly);
+        var options = Families.LlamaOptions.Of(config);
+        o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && !options.QkvBiasOnly);
+        _perHeadNorm = options.QkNorm == Families.QkNorm.PerHead;
+        _window = Families.LlamaFamily.SlidingWindow(config, layer);
+        if (options.QkNorm != Families.QkNorm.None)
+        {
+            q_norm = new RmsNorm(_perHeadNorm ? _headDim : (long)_heads * _headDim, config.NormEps);
+            k_norm = new RmsNorm(_perHeadNorm ? _headDim : (long)_kvHeads * _headDim, config.NormEps);
+        }
         RegisterComponents();
     }
 
@@ -157,8 +185,10 @@ public sealed class LlamaAttention : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
         long b = x.shape[0], t = x.shape[1];
-        var q = Rotary.Apply(q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2), cos, sin);
-        var k = Rotary.Apply(k_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2), cos, sin);
+        var q = Heads(q_proj.forward(x), q_norm, _heads);
+        var k = Heads(k_proj.forward(x), k_norm, _kvHeads);
+        q = Rotary.Apply(q, cos, sin);
+        k = Rotary.Apply(k, cos, sin);
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
         if (_kvHeads != _heads)
         {
@@ -167,9 +197,30 @@ public sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(groups, dim: 1);
             v = v.repeat_interleave(groups, dim: 1);
         }
-        var heads = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        // A sliding window only binds on sequences longer than it; shorter ones take the plain causal kernel.
+        var heads = _window is int window && t > window
+            ? nn.functional.scaled_dot_product_attention(q, k, v, SlidingWindowMask(t, window))
+            : nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         probe?.OnHeadOutputs(_layer, heads);
         return o_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
+    }
+
+    /// <summary>[T, T], true where query i may attend to key j: i − window &lt; j ≤ i (HF's sliding_window_overlay).</summary>
+    static Tensor SlidingWindowMask(long t, int window)
+    {
+        var query = arange(t).unsqueeze(1);
+        var key = arange(t).unsqueeze(0);
+        return key.le(query).logical_and(key.gt(query - window));
+    }
+
+    /// <summary>A projection [B, T, n·hd] as heads [B, n, T, hd], normed where the variant norms it (before RoPE).</summary>
+    Tensor Heads(Tensor projected, RmsNorm? norm, int count)
+    {
+        long b = projected.shape[0], t = projected.shape[1];
+        if (norm is not null && !_perHeadNorm) projected = norm.forward(projected);
+        var heads = projected.view(b, t, count, _headDim);
+        if (norm is not null && _perHeadNorm) heads = norm.forward(heads);
+        return heads.transpose(1, 2);
     }
 }
 

@@ -92,6 +92,8 @@ public sealed record ModelConfig
         string modelType = r.String("model_type");
         var family = ModelFamilies.Find(modelType)
             ?? throw new CheckpointException(path, $"model_type '{modelType}' is not supported ({ModelFamilies.SupportedModelTypes})");
+        // Before the shape: a parent Subclone would compute as a different function is refused whatever its shape.
+        ForwardFields.RefuseUnimplemented(json, family, path);
         var config = family.Parse(r, family);
         // Read here, not where used, so a malformed value is reported as config.json's fault.
         if (json["architectures"] is { } architectures
@@ -124,6 +126,20 @@ public sealed record ModelConfig
         // Checked here so an unknown activation fails at load, not in the middle of the first forward pass.
         if (!Activations.IsSupported(Activation))
             throw new CheckpointException(path, $"field '{keys.Activation}' value '{Activation}' is not supported");
+    }
+
+    /// <summary>
+    /// This config with its per-block fields (<see cref="ModelFamily.PerLayerFields"/>) rewritten for a model whose block i
+    /// is block <paramref name="layerMap"/>[i] of a <paramref name="parentLayers"/>-block parent, so each kept or
+    /// duplicated block keeps its attention type. Unchanged (the same <see cref="Raw"/>) when no such field is present.
+    /// </summary>
+    public ModelConfig WithLayerMap(IReadOnlyList<int> layerMap, int parentLayers)
+    {
+        var fields = Family.PerLayerFields.Where(f => Raw.ContainsKey(f.Name)).ToList();
+        if (fields.Count == 0) return this;
+        var raw = (JsonObject)Raw.DeepClone();
+        foreach (var field in fields) field.Rewrite(raw, layerMap, parentLayers);
+        return this with { Raw = raw };
     }
 
     /// <summary>config.json for this shape: the original fields with every shape field overwritten.</summary>

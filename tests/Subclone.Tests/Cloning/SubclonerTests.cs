@@ -12,6 +12,8 @@ public class SubclonerTests
     [InlineData("gpt2-tiny")]
     [InlineData("llama-tiny-gqa")]
     [InlineData("llama-tiny-tied-bf16")]
+    [InlineData("qwen3-tiny")]
+    [InlineData("olmo2-tiny")]
     public void A_clone_to_the_parents_own_shape_reproduces_its_logits(string fixture)
     {
         var parent = CloneTestKit.Fixture(fixture);

@@ -59,7 +59,8 @@ public class GgufExportTests(ITestOutputHelper output)
         return diff;
     }
 
-    public static TheoryData<string> Fixtures => new() { "gpt2-tiny", "gpt2-tiny-prefixed", "hf-tiny-random-gpt2", "llama-tiny-gqa", "llama-tiny-tied-bf16" };
+    public static TheoryData<string> Fixtures => new() { "gpt2-tiny", "gpt2-tiny-prefixed", "hf-tiny-random-gpt2", "llama-tiny-gqa", "llama-tiny-tied-bf16",
+        "qwen3-tiny", "olmo2-tiny" };
 
     [SharedTheory]
     [MemberData(nameof(Fixtures))]
@@ -133,6 +134,8 @@ public class GgufExportTests(ITestOutputHelper output)
     [InlineData("qwen2", "")]
     [InlineData("llama", ",\"attention_bias\":true,\"mlp_bias\":true")]
     [InlineData("mistral", ",\"sliding_window\":null")]
+    [InlineData("qwen3", ",\"head_dim\":8")]
+    [InlineData("olmo2", "")]
     public void Random_llama_family_models_match(string modelType, string extra)
     {
         using var dir = new TempDir();

@@ -11,6 +11,7 @@ public class FixtureLogitsTests
     public static TheoryData<string> DecoderFixtures => new()
     {
         "gpt2-tiny", "gpt2-tiny-prefixed", "hf-tiny-random-gpt2", "llama-tiny-gqa", "llama-tiny-tied-bf16",
+        "qwen3-tiny", "olmo2-tiny",
     };
 
     public static long[] InputIds(string fixture) =>

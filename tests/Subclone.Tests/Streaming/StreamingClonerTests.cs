@@ -46,7 +46,7 @@ public class StreamingClonerTests
         }).ToList();
     }
 
-    public static TheoryData<string> Parents => new() { "gpt2-tiny", "llama-tiny-gqa", "llama-tiny-tied-bf16", "bert" };
+    public static TheoryData<string> Parents => new() { "gpt2-tiny", "llama-tiny-gqa", "llama-tiny-tied-bf16", "bert", "qwen3-tiny", "olmo2-tiny" };
 
     [SharedTheory]
     [MemberData(nameof(Parents))]
@@ -94,6 +94,9 @@ public class StreamingClonerTests
         { "llama-tiny-gqa", 40, 2, 2, 1, 100, "bfloat16", 8_000 },
         { "llama-tiny-tied-bf16", 20, 3, 2, 2, 64, "float16", CheckpointWriter.DefaultShardBytes },
         { "bert", 16, 2, 2, null, 40, "float32", 6_000 },
+        // Half width, half depth (rounded up): q/k norms per head (Qwen3) and over the cut projection (OLMo 2).
+        { "qwen3-tiny", 16, 2, 2, 1, 32, "float32", CheckpointWriter.DefaultShardBytes },
+        { "olmo2-tiny", 16, 2, 2, 1, 32, "bfloat16", 6_000 },
     };
 
     /// <summary>Every file of a directory by name, with its bytes.</summary>

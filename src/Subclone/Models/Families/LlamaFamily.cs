@@ -14,6 +14,15 @@ public static class LlamaFamily
     static bool AttentionBias(ModelConfig c) => c.AttentionBias;
     static bool OutputBias(ModelConfig c) => c.AttentionBias && !LlamaOptions.Of(c).QkvBiasOnly;
     static bool MlpBias(ModelConfig c) => c.MlpBias;
+    static LlamaOptions Options(ModelConfig c) => LlamaOptions.Of(c);
+    static bool PreNorms(ModelConfig c) => !Options(c).PostSublayerNorms;
+    static bool PostNorms(ModelConfig c) => Options(c).PostSublayerNorms;
+    static bool PerHead(ModelConfig c) => Options(c).QkNorm == QkNorm.PerHead;
+    static bool FullWidth(ModelConfig c) => Options(c).QkNorm == QkNorm.FullWidth;
+
+    /// <summary>Qwen3's q_norm / k_norm: one head_dim-wide scale shared by every head, so never cut.</summary>
+    static ParameterRow HeadDimNorm(string name) =>
+        new ParameterRow(name, c => [c.HeadDim], new([AxisRole.Whole]), _ => ParameterInit.One) { When = PerHead };
     const string Block = "model.layers.{layer}.";
 
     /// <summary>Llama's descriptor; variants derive theirs from it with <c>with</c>.</summary>
@@ -27,19 +36,25 @@ public static class LlamaFamily
         Parameters =
         [
             Embedding("model.embed_tokens.weight", c => c.Vocab),
-            .. Norm(Block + "input_layernorm", withBias: false),
+            .. Norm(Block + "input_layernorm", withBias: false).Select(r => r.OnlyWhen(PreNorms)),
             .. Linear(Block + "self_attn.q_proj", H, R, AttentionBias),
             .. Linear(Block + "self_attn.k_proj", KV, R, AttentionBias),
             .. Linear(Block + "self_attn.v_proj", KV, R, AttentionBias),
             .. Linear(Block + "self_attn.o_proj", R, H, OutputBias),
+            HeadDimNorm(Block + "self_attn.q_norm.weight"),
+            HeadDimNorm(Block + "self_attn.k_norm.weight"),
+            // OLMo 2's norms span the projection and are cut with its heads.
+            Vector(Block + "self_attn.q_norm.weight", H, ParameterInit.One) with { When = FullWidth },
+            Vector(Block + "self_attn.k_norm.weight", KV, ParameterInit.One) with { When = FullWidth },
             .. Norm(Block + "post_attention_layernorm", withBias: false),
             .. Linear(Block + "mlp.gate_proj", F, R, MlpBias),
             .. Linear(Block + "mlp.up_proj", F, R, MlpBias),
             .. Linear(Block + "mlp.down_proj", R, F, MlpBias),
+            .. Norm(Block + "post_feedforward_layernorm", withBias: false).Select(r => r.OnlyWhen(PostNorms)),
             .. Norm("model.norm", withBias: false),
             Head("lm_head.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
-        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = EvenHeadDim,
+        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate,
         Create = (c, _) => new LlamaModel(c),
         Blockwise = c => new BlockwiseForward.Llama(c),
         Gguf = LlamaGguf.Llama,
@@ -55,10 +70,10 @@ public static class LlamaFamily
             Family = family, ModelType = r.String("model_type"),
             Hidden = hidden, Layers = r.Int("num_hidden_layers"), Heads = heads,
             KvHeads = r.OptionalInt("num_key_value_heads") ?? heads,
-            HeadDim = r.OptionalInt("head_dim") ?? (heads > 0 && hidden % heads == 0 ? hidden / heads : 0),
+            HeadDim = r.OptionalInt("head_dim") ?? options.HeadDimDefault ?? (heads > 0 && hidden % heads == 0 ? hidden / heads : 0),
             Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"),
-            MaxPositions = r.OptionalInt("max_position_embeddings") ?? 2048,
-            NormEps = r.OptionalDouble("rms_norm_eps") ?? 1e-6,
+            MaxPositions = r.OptionalInt("max_position_embeddings") ?? options.MaxPositionsDefault,
+            NormEps = r.OptionalDouble("rms_norm_eps") ?? options.NormEpsDefault,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? family.TiedHeadDefault,
             RopeTheta = r.OptionalDouble("rope_theta") ?? 10000,
             AttentionBias = options.QkvBiasOnly || (r.OptionalBool("attention_bias") ?? false),
@@ -86,8 +101,38 @@ public static class LlamaFamily
         return fileKey;
     }
 
-    static void EvenHeadDim(ModelConfig c, string path)
+    static void Validate(ModelConfig c, string path)
     {
         if (c.HeadDim > 0 && c.HeadDim % 2 != 0) throw new CheckpointException(path, $"field 'head_dim' ({c.HeadDim}) must be even for rotary embeddings");
+        var options = LlamaOptions.Of(c);
+        var r = new ConfigReader(c.Raw, path);
+        if (options.SlidingWindows != SlidingWindows.None && r.OptionalInt("sliding_window") is int window && window <= 0)
+            throw new CheckpointException(path, $"field 'sliding_window' must be positive, got {window}");
+        if (options.SlidingWindows == SlidingWindows.Switched && c.Raw["layer_types"] is { } types)
+        {
+            if (types is not JsonArray list || list.Count != c.Layers
+                || list.Any(t => t is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String
+                    || v.GetValue<string>() is not ("full_attention" or "sliding_attention")))
+                throw new CheckpointException(path, $"field 'layer_types' must list full_attention or sliding_attention for each of the {c.Layers} layers");
+        }
+    }
+
+    /// <summary>
+    /// The window block <paramref name="layer"/> attends within (keys q − window &lt; k ≤ q, as HF's sliding-window mask),
+    /// or null for full causal attention, as the variant's config class decides it.
+    /// </summary>
+    public static int? SlidingWindow(ModelConfig c, int layer)
+    {
+        var options = LlamaOptions.Of(c);
+        var r = new ConfigReader(c.Raw, "config.json");
+        if (options.SlidingWindows == SlidingWindows.None || r.OptionalInt("sliding_window") is not int window) return null;
+        if (options.SlidingWindows == SlidingWindows.WhenSet) return window;
+        // Qwen2Config / Qwen3Config: sliding_window counts only with use_sliding_window; layer_types (if given) wins over
+        // max_window_layers, which otherwise makes the blocks from it on sliding (HF's default 28).
+        if (r.OptionalBool("use_sliding_window") != true) return null;
+        bool sliding = c.Raw["layer_types"] is JsonArray types
+            ? types[layer]!.GetValue<string>() == "sliding_attention"
+            : layer >= (r.OptionalInt("max_window_layers") ?? 28);
+        return sliding ? window : null;
     }
 }

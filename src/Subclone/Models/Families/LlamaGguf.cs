@@ -24,18 +24,22 @@ public static class LlamaGguf
         return swapped.reshape(t.shape);
     }
 
-    static IReadOnlyList<GgufTensorRule> Rules(bool permuteQk) =>
+    static GgufTensorRule Rule(string hf, string gguf) => new("model.layers.{layer}." + hf, "blk.{layer}." + gguf);
+
+    static IReadOnlyList<GgufTensorRule> Rules(bool permuteQk, params GgufTensorRule[] variant) =>
     [
         new("model.embed_tokens", "token_embd"),
-        new("model.layers.{layer}.input_layernorm", "blk.{layer}.attn_norm"),
+        // A variant's rules come first: OLMo 2's post_attention_layernorm is a post-sublayer norm, not the FFN's input norm.
+        .. variant,
+        Rule("input_layernorm", "attn_norm"),
         new("model.layers.{layer}.self_attn.q_proj", "blk.{layer}.attn_q", permuteQk ? (c, t) => Permute(t, c.Heads) : null),
         new("model.layers.{layer}.self_attn.k_proj", "blk.{layer}.attn_k", permuteQk ? (c, t) => Permute(t, c.KvHeads) : null),
-        new("model.layers.{layer}.self_attn.v_proj", "blk.{layer}.attn_v"),
-        new("model.layers.{layer}.self_attn.o_proj", "blk.{layer}.attn_output"),
-        new("model.layers.{layer}.post_attention_layernorm", "blk.{layer}.ffn_norm"),
-        new("model.layers.{layer}.mlp.gate_proj", "blk.{layer}.ffn_gate"),
-        new("model.layers.{layer}.mlp.up_proj", "blk.{layer}.ffn_up"),
-        new("model.layers.{layer}.mlp.down_proj", "blk.{layer}.ffn_down"),
+        Rule("self_attn.v_proj", "attn_v"),
+        Rule("self_attn.o_proj", "attn_output"),
+        Rule("post_attention_layernorm", "ffn_norm"),
+        Rule("mlp.gate_proj", "ffn_gate"),
+        Rule("mlp.up_proj", "ffn_up"),
+        Rule("mlp.down_proj", "ffn_down"),
         new("model.norm", "output_norm"),
         new("lm_head", "output"),
     ];
@@ -55,13 +59,17 @@ public static class LlamaGguf
         .Add($"{arch}.attention.layer_norm_rms_epsilon", (float)c.NormEps)
         .Add($"{arch}.vocab_size", (uint)c.Vocab);
 
-    /// <summary>Refuses what these graphs do not compute: other activations, rope scaling.</summary>
+    /// <summary>Refuses what these graphs do not compute: other activations, rope scaling, sliding windows.</summary>
     public static void Check(ModelConfig c, string path)
     {
         if (c.Activation != "silu")
             throw new CheckpointException(path, $"field 'hidden_act' value '{c.Activation}' has no llama.cpp equivalent (its llama graph computes SiLU)");
         if (c.Raw["rope_scaling"] is JsonObject)
             throw new CheckpointException(path, "field 'rope_scaling' is not supported by GGUF export yet");
+        // llama.cpp's llama / qwen2 / qwen3 / olmo2 graphs attend causally over the whole context.
+        for (int layer = 0; layer < c.Layers; layer++)
+            if (LlamaFamily.SlidingWindow(c, layer) is int window && window < c.MaxPositions)
+                throw new CheckpointException(path, $"field 'sliding_window' ({window}) has no llama.cpp equivalent for {c.Family} (its graph attends over the whole context)");
     }
 
     /// <summary>Llama and Mistral: the <c>llama</c> architecture, q/k permuted.</summary>
@@ -76,5 +84,22 @@ public static class LlamaGguf
     {
         Architecture = "qwen2", Tensors = Rules(permuteQk: false),
         Metadata = (c, m) => CommonMetadata("qwen2", c, m), BpePreTokenizer = "qwen2",
+    };
+
+    /// <summary>Qwen3: the <c>qwen3</c> architecture, with per-head q/k norms (attn_q_norm / attn_k_norm over head_dim).</summary>
+    public static GgufMapping Qwen3 { get; } = Llama with
+    {
+        Architecture = "qwen3", BpePreTokenizer = "qwen2",
+        Tensors = Rules(permuteQk: false, Rule("self_attn.q_norm", "attn_q_norm"), Rule("self_attn.k_norm", "attn_k_norm")),
+        Metadata = (c, m) => CommonMetadata("qwen3", c, m),
+    };
+
+    /// <summary>OLMo 2: the <c>olmo2</c> architecture: full-width q/k norms, norms after each sublayer.</summary>
+    public static GgufMapping Olmo2 { get; } = Llama with
+    {
+        Architecture = "olmo2", BpePreTokenizer = "dbrx",
+        Tensors = Rules(permuteQk: false, Rule("self_attn.q_norm", "attn_q_norm"), Rule("self_attn.k_norm", "attn_k_norm"),
+            Rule("post_attention_layernorm", "post_attention_norm"), Rule("post_feedforward_layernorm", "post_ffw_norm")),
+        Metadata = (c, m) => CommonMetadata("olmo2", c, m),
     };
 }

@@ -10,6 +10,8 @@ public static class ModelFamilies
         LlamaFamily.Descriptor,
         MistralFamily.Descriptor,
         Qwen2Family.Descriptor,
+        Qwen3Family.Descriptor,
+        Olmo2Family.Descriptor,
         BertFamily.Descriptor,
         VitFamily.Descriptor,
     ];

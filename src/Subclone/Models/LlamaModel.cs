@@ -53,7 +53,7 @@ public sealed class LlamaDecoder : nn.Module
     /// <summary>The final RMSNorm.</summary>
     public RmsNorm norm;
     readonly int _headDim;
-    readonly double _ropeTheta;
+    readonly RopeParameters _rope;
 
     /// <summary>The backbone for <paramref name="config"/>.</summary>
     public LlamaDecoder(ModelConfig config) : base(nameof(LlamaDecoder))
@@ -62,38 +62,17 @@ public sealed class LlamaDecoder : nn.Module
         layers = new ModuleList<LlamaBlock>(Enumerable.Range(0, config.Layers).Select(i => new LlamaBlock(config, i)).ToArray());
         norm = new RmsNorm(config.Hidden, config.NormEps);
         _headDim = config.HeadDim;
-        _ropeTheta = config.RopeTheta;
+        _rope = config.Rope;
         RegisterComponents();
     }
 
     /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
     public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
     {
-        var (cos, sin) = Rotary.CosSin(inputIds.shape[^1], _headDim, _ropeTheta);
+        var (cos, sin) = Rotary.CosSin(_rope, _headDim, inputIds.shape[^1]);
         var x = embed_tokens.forward(inputIds);
         foreach (var block in layers) x = block.Forward(x, cos, sin, probe);
         return norm.forward(x);
-    }
-}
-
-/// <summary>Rotary position embeddings as Hugging Face lays them out: the two halves of each head rotate together.</summary>
-public static class Rotary
-{
-    /// <summary>cos and sin, [T, head_dim]: frequencies 1/θ^(2i/d) for i &lt; d/2, repeated for both halves.</summary>
-    public static (Tensor Cos, Tensor Sin) CosSin(long length, int headDim, double theta)
-    {
-        var invFreq = pow(theta, arange(0, headDim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32).div(headDim)).reciprocal();
-        var freqs = outer(arange(length, dtype: ScalarType.Float32), invFreq);
-        var emb = cat([freqs, freqs], -1);
-        return (emb.cos(), emb.sin());
-    }
-
-    /// <summary>x·cos + rotate_half(x)·sin, with rotate_half(x) = [-x₂, x₁].</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
-    {
-        long half = x.shape[^1] / 2;
-        var rotated = cat([x[.., .., .., (int)half..].neg(), x[.., .., .., ..(int)half]], -1);
-        return x * cos + rotated * sin;
     }
 }
 
@@ -128,7 +107,7 @@ public sealed class LlamaBlock : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin"/>; reported to <paramref name="probe"/>.</summary>
+    /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin(RopeParameters, int, long)"/>; reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
         Tensor y;

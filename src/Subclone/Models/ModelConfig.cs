@@ -38,6 +38,10 @@ public sealed record ModelConfig
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Rotary base θ (Llama family).</summary>
     public double RopeTheta { get; init; } = 10000;
+    /// <summary>The rotary embedding (rope_scaling / rope_parameters) of the Llama family; plain RoPE with
+    /// <see cref="RopeTheta"/> where none was parsed (a config built in code).</summary>
+    public RopeParameters Rope { get => _rope ?? RopeParameters.Default(RopeTheta, MaxPositions); init => _rope = value; }
+    readonly RopeParameters? _rope;
     /// <summary>q/k/v(/o) projections carry biases (Qwen2's q/k/v; Llama's attention_bias).</summary>
     public bool AttentionBias { get; init; }
     /// <summary>The MLP's projections carry biases (always for GPT-2, BERT and ViT; Llama's mlp_bias).</summary>

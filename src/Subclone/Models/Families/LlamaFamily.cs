@@ -65,17 +65,21 @@ public static class LlamaFamily
     {
         var options = family.Options as LlamaOptions ?? LlamaOptions.Llama;
         int hidden = r.Int("hidden_size"), heads = r.Int("num_attention_heads");
+        int headDim = r.OptionalInt("head_dim") ?? options.HeadDimDefault ?? (heads > 0 && hidden % heads == 0 ? hidden / heads : 0);
+        int maxPositions = r.OptionalInt("max_position_embeddings") ?? options.MaxPositionsDefault;
+        EvenHeadDim(headDim, r.Path);  // before the rope, whose own message would not name head_dim
         return new ModelConfig
         {
             Family = family, ModelType = r.String("model_type"),
             Hidden = hidden, Layers = r.Int("num_hidden_layers"), Heads = heads,
             KvHeads = r.OptionalInt("num_key_value_heads") ?? heads,
-            HeadDim = r.OptionalInt("head_dim") ?? options.HeadDimDefault ?? (heads > 0 && hidden % heads == 0 ? hidden / heads : 0),
+            HeadDim = headDim,
             Ffn = r.Int("intermediate_size"), Vocab = r.Int("vocab_size"),
-            MaxPositions = r.OptionalInt("max_position_embeddings") ?? options.MaxPositionsDefault,
+            MaxPositions = maxPositions,
             NormEps = r.OptionalDouble("rms_norm_eps") ?? options.NormEpsDefault,
             TieWordEmbeddings = r.OptionalBool("tie_word_embeddings") ?? family.TiedHeadDefault,
             RopeTheta = r.OptionalDouble("rope_theta") ?? 10000,
+            Rope = RopeParametersReader.Read(r.Json, r.Path, headDim, maxPositions),
             AttentionBias = options.QkvBiasOnly || (r.OptionalBool("attention_bias") ?? false),
             MlpBias = r.OptionalBool("mlp_bias") ?? false,
             Activation = r.OptionalString("hidden_act") ?? "silu",
@@ -89,7 +93,8 @@ public static class LlamaFamily
         json["hidden_size"] = c.Hidden; json["num_hidden_layers"] = c.Layers; json["num_attention_heads"] = c.Heads;
         json["num_key_value_heads"] = c.KvHeads; json["head_dim"] = c.HeadDim; json["intermediate_size"] = c.Ffn;
         json["vocab_size"] = c.Vocab; json["max_position_embeddings"] = c.MaxPositions; json["rms_norm_eps"] = c.NormEps;
-        json["rope_theta"] = c.RopeTheta; json["hidden_act"] = c.Activation; json["tie_word_embeddings"] = c.TieWordEmbeddings;
+        if (!json.ContainsKey("rope_parameters")) json["rope_theta"] = c.RopeTheta;  // v5 keeps θ inside rope_parameters
+        json["hidden_act"] = c.Activation; json["tie_word_embeddings"] = c.TieWordEmbeddings;
         if (options.HasAttentionBiasKey) json["attention_bias"] = c.AttentionBias;
         if (options.HasMlpBiasKey) json["mlp_bias"] = c.MlpBias;
     }
@@ -103,7 +108,7 @@ public static class LlamaFamily
 
     static void Validate(ModelConfig c, string path)
     {
-        if (c.HeadDim > 0 && c.HeadDim % 2 != 0) throw new CheckpointException(path, $"field 'head_dim' ({c.HeadDim}) must be even for rotary embeddings");
+        EvenHeadDim(c.HeadDim, path);
         var options = LlamaOptions.Of(c);
         var r = new ConfigReader(c.Raw, path);
         if (options.SlidingWindows != SlidingWindows.None && r.OptionalInt("sliding_window") is int window && window <= 0)
@@ -134,5 +139,10 @@ public static class LlamaFamily
             ? types[layer]!.GetValue<string>() == "sliding_attention"
             : layer >= (r.OptionalInt("max_window_layers") ?? 28);
         return sliding ? window : null;
+    }
+
+    static void EvenHeadDim(int headDim, string path)
+    {
+        if (headDim > 0 && headDim % 2 != 0) throw new CheckpointException(path, $"field 'head_dim' ({headDim}) must be even for rotary embeddings");
     }
 }

@@ -14,6 +14,8 @@ public static class ModelFamilies
         Olmo2Family.Descriptor,
         BertFamily.Descriptor,
         VitFamily.Descriptor,
+        Phi3Family.Descriptor,
+        GptNeoXFamily.Descriptor,
     ];
 
     /// <summary>The family parsing <paramref name="modelType"/>, or null when none does.</summary>

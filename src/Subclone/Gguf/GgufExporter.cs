@@ -40,9 +40,12 @@ public static class GgufExporter
         if (File.Exists(path) && !overwrite) throw new UserInputException($"{path}: already exists (use --force to replace it)");
         if (Directory.Exists(path)) throw new UserInputException($"{path}: is a directory");
 
-        var metadata = new GgufMetadata()
-            .Add("general.architecture", mapping.Architecture)
-            .Add("general.name", System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(origin))))
+        var metadata = new GgufMetadata().Add("general.architecture", mapping.Architecture);
+        // llama.cpp sets token attributes by general.name ("phi3" looks up "</s>", "<|endoftext|>"…), which placeholder
+        // vocabularies lack, so only a real vocabulary is named.
+        if (GgufVocabulary.HasTokenizer(tokenizerDirectory))
+            metadata.Add("general.name", System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(origin))));
+        metadata
             .Add("general.alignment", GgufFile.Alignment)
             .Add("general.file_type", GgufDtype.FileType(type));
         if (type == GgufTensorType.Q8_0) metadata.Add("general.quantization_version", 2u);
@@ -51,6 +54,8 @@ public static class GgufExporter
 
         var state = model.state_dict();
         var plan = Plan(config, mapping, type, state);
+        var extra = (mapping.ExtraTensors?.Invoke(config) ?? []).ToDictionary(t => t.Name, t => t.Value);
+        foreach (var (name, value) in extra) plan.Add((new(name, value.shape, TypeFor(name, value.shape, NoRule, type)), name, NoRule));
         AtomicFile.Write(path, temp =>
         {
             using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
@@ -58,12 +63,13 @@ public static class GgufExporter
             {
                 var (_, source, rule) = plan.First(p => ReferenceEquals(p.Info, info));
                 using var scope = NewDisposeScope();
-                var tensor = state[source].detach();
+                var tensor = extra.TryGetValue(source, out var computed) ? computed : state[source].detach();
                 if (rule.Relayout is { } relayout) tensor = relayout(config, tensor);
                 float[] values = tensor.to(ScalarType.Float32).contiguous().data<float>().ToArray();
                 return GgufEncoding.Encode(values, info.Type);
             });
         });
+        foreach (var t in extra.Values) t.Dispose();
         return new(System.IO.Path.GetFullPath(path), mapping.Architecture, plan.Count, new FileInfo(path).Length, vocabulary);
     }
 
@@ -85,6 +91,8 @@ public static class GgufExporter
         }
         return plan;
     }
+
+    static readonly GgufTensorRule NoRule = new("", "");
 
     static GgufTensorType TypeFor(string name, long[] shape, GgufTensorRule rule, GgufTensorType type)
     {

@@ -18,6 +18,11 @@ public static class GgufVocabulary
     /// <summary>llama.cpp's token types (llama_token_type).</summary>
     public const int Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6;
 
+    /// <summary>Whether <paramref name="directory"/> holds tokenizer files (else the vocabulary is placeholder tokens).</summary>
+    public static bool HasTokenizer(string? directory) => directory is not null
+        && (File.Exists(System.IO.Path.Combine(directory, "vocab.json")) || File.Exists(System.IO.Path.Combine(directory, "tokenizer.json"))
+            || Directory.EnumerateFiles(directory, "*.model").Any());
+
     /// <summary>What was written: "sentencepiece", "bpe" or "placeholder".</summary>
     public static string Write(GgufMetadata m, ModelConfig config, string? directory, GgufMapping mapping)
     {

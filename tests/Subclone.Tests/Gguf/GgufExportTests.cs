@@ -60,7 +60,7 @@ public class GgufExportTests(ITestOutputHelper output)
     }
 
     public static TheoryData<string> Fixtures => new() { "gpt2-tiny", "gpt2-tiny-prefixed", "hf-tiny-random-gpt2", "llama-tiny-gqa", "llama-tiny-tied-bf16",
-        "qwen3-tiny", "olmo2-tiny" };
+        "qwen3-tiny", "olmo2-tiny", "llama3-tiny-rope-scaling", "phi3-tiny", "phi3-tiny-partial-rotary" };
 
     [SharedTheory]
     [MemberData(nameof(Fixtures))]
@@ -136,6 +136,7 @@ public class GgufExportTests(ITestOutputHelper output)
     [InlineData("mistral", ",\"sliding_window\":null")]
     [InlineData("qwen3", ",\"head_dim\":8")]
     [InlineData("olmo2", "")]
+    [InlineData("llama", ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":3.0}")]
     public void Random_llama_family_models_match(string modelType, string extra)
     {
         using var dir = new TempDir();
@@ -170,5 +171,38 @@ public class GgufExportTests(ITestOutputHelper output)
         double bound = dtype switch { "f16" => 5e-3, "bf16" => 5e-2, _ => 5e-2 };
         Assert.True(diff < bound, $"{fixture} {dtype}: {diff}");
         Assert.True(diff > 0, "a reduced-precision file giving f32's exact logits was not stored reduced");
+    }
+
+    /// <summary>
+    /// GPT-NeoX: llama.cpp's gptneox graph computes tanh-approximate GELU (through ggml's float16 lookup table), so a
+    /// Pythia config (exact "gelu") is refused, and the fixture's weights are run as "gelu_new". The table still moves
+    /// these logits (|logit| up to 12) by about 4e-3; with the MLP's output projection zeroed the rest of the mapping
+    /// (regrouped query_key_value, parallel residual, partial NeoX rotation) matches within 1e-3.
+    /// </summary>
+    [SharedFact]
+    public void Gpt_neox_with_tanh_gelu_matches_and_its_child_too()
+    {
+        using var dir = new TempDir();
+        string model = dir["neox"];
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(SharedData.Fixture("gptneox-tiny"))) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!.AsObject();
+        config["hidden_act"] = "gelu_new";
+        File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+        var ids = FixtureLogitsTests.InputIds("gptneox-tiny").Select(i => (int)i).ToList();
+        double diff = ExportAndCompare(model, ids, "f32", greedy: true);
+        Assert.True(diff < 1e-2, $"gptneox: {diff}");
+
+        var withoutMlp = HfCheckpoint.Load(model).Model;
+        using (no_grad())
+            foreach (var (name, p) in withoutMlp.named_parameters())
+                if (name.EndsWith("dense_4h_to_h.weight")) p.zero_();
+        HfCheckpoint.Save(withoutMlp, dir["no-mlp"], ScalarType.Float32);
+        double exact = ExportAndCompare(dir["no-mlp"], ids, "f32", greedy: true);
+        Assert.True(exact < F32Tolerance, $"gptneox without MLP output: {exact}");
+
+        string child = Child(dir, dir["no-mlp"], "--hidden", "16", "--heads", "1", "--layers", "2", "--ffn", "64", "--calib-random-ids", "6x16");
+        double childDiff = ExportAndCompare(child, ids, "f32", greedy: true);
+        Assert.True(childDiff < F32Tolerance, $"gptneox child: {childDiff}");
     }
 }

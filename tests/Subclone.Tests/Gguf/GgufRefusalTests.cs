@@ -52,8 +52,11 @@ public class GgufRefusalTests
     [SharedTheory]
     [InlineData("gpt2-tiny", "{\"activation_function\":\"gelu\"}", "activation_function")]
     [InlineData("gpt2-tiny", "{\"scale_attn_by_inverse_layer_idx\":true}", "scale_attn_by_inverse_layer_idx")]
-    [InlineData("llama-tiny-gqa", "{\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":2.0}}", "rope_scaling")]
+    [InlineData("llama-tiny-gqa", "{\"rope_scaling\":{\"rope_type\":\"dynamic\",\"factor\":2.0}}", "rope_scaling")]
     [InlineData("llama-tiny-gqa", "{\"model_type\":\"mistral\",\"sliding_window\":8}", "sliding_window")]
+    [InlineData("gptneox-tiny", "{}", "hidden_act")]
+    [InlineData("qwen2-tiny-yarn", "{}", "rope_scaling")]
+    [InlineData("phi3-tiny-longrope", "{}", "rope_scaling")]
     public void Unsupported_config_is_refused(string fixture, string patch, string needle)
     {
         using var models = new TempDir();

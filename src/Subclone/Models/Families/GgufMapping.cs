@@ -18,6 +18,8 @@ public sealed record GgufMapping
     public required Action<ModelConfig, GgufMetadata> Metadata { get; init; }
     /// <summary>Refuses, with a CheckpointException naming the field, a config this architecture cannot express in llama.cpp.</summary>
     public Action<ModelConfig, string>? Validate { get; init; }
+    /// <summary>Tensors computed from the config rather than taken from the model (Llama 3's rope_freqs.weight), written last.</summary>
+    public Func<ModelConfig, IEnumerable<(string Name, torch.Tensor Value)>>? ExtraTensors { get; init; }
     /// <summary>With tied embeddings, also write the token embedding as <c>output.weight</c> (GPT-2's converter does).</summary>
     public bool WritesTiedOutput { get; init; }
     /// <summary>tokenizer.ggml.pre for a GPT-2-style BPE vocabulary (vocab.json + merges.txt) of this family.</summary>

@@ -32,6 +32,13 @@ public sealed class GgufMetadata
     /// <summary>Adds an array of int32 (token types).</summary>
     public GgufMetadata Add(string key, IReadOnlyList<int> value) => Put(key, value);
 
+    /// <summary>Runs <paramref name="more"/> (which adds further keys) and returns this, to keep a chain of adds going.</summary>
+    public GgufMetadata Also(Action more)
+    {
+        more();
+        return this;
+    }
+
     GgufMetadata Put(string key, object value)
     {
         // A duplicate key makes llama.cpp refuse the file, so it is a bug here, not the user's input.

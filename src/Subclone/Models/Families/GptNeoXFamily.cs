@@ -36,6 +36,7 @@ public static class GptNeoXFamily
             Head("embed_out.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
         Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey,
+        Gguf = GptNeoXGguf.Mapping,
         Create = (c, _) => new GptNeoXModel(c),
         Blockwise = c => new GptNeoXBlockwise(c),
         ImplementedFields = ["rope_scaling", "rope_parameters", "rotary_pct", "rotary_emb_base", "use_parallel_residual", "attention_bias"],

@@ -54,18 +54,16 @@ public static class LlamaGguf
         .Add($"{arch}.attention.head_count_kv", (uint)c.KvHeads)
         .Add($"{arch}.attention.key_length", (uint)c.HeadDim)
         .Add($"{arch}.attention.value_length", (uint)c.HeadDim)
-        .Add($"{arch}.rope.dimension_count", (uint)c.HeadDim)
-        .Add($"{arch}.rope.freq_base", (float)c.RopeTheta)
         .Add($"{arch}.attention.layer_norm_rms_epsilon", (float)c.NormEps)
-        .Add($"{arch}.vocab_size", (uint)c.Vocab);
+        .Add($"{arch}.vocab_size", (uint)c.Vocab)
+        .Also(() => GgufRope.Metadata(arch, c, m));
 
     /// <summary>Refuses what these graphs do not compute: other activations, rope scaling, sliding windows.</summary>
     public static void Check(ModelConfig c, string path)
     {
         if (c.Activation != "silu")
             throw new CheckpointException(path, $"field 'hidden_act' value '{c.Activation}' has no llama.cpp equivalent (its llama graph computes SiLU)");
-        if (c.Raw["rope_scaling"] is JsonObject)
-            throw new CheckpointException(path, "field 'rope_scaling' is not supported by GGUF export yet");
+        GgufRope.Check(c, path);
         // llama.cpp's llama / qwen2 / qwen3 / olmo2 graphs attend causally over the whole context.
         for (int layer = 0; layer < c.Layers; layer++)
             if (LlamaFamily.SlidingWindow(c, layer) is int window && window < c.MaxPositions)
@@ -77,6 +75,7 @@ public static class LlamaGguf
     {
         Architecture = "llama", Tensors = Rules(permuteQk: true),
         Metadata = (c, m) => CommonMetadata("llama", c, m), Validate = Check, BpePreTokenizer = "llama-bpe",
+        ExtraTensors = GgufRope.Tensors,
     };
 
     /// <summary>Qwen2: the <c>qwen2</c> architecture (NeoX rotation, q/k/v biases), HF's row order.</summary>

@@ -37,6 +37,7 @@ public static class Phi3Family
         Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate,
         Create = (c, _) => new Phi3Model(c),
         Blockwise = c => new Phi3Blockwise(c),
+        Gguf = Phi3Gguf.Mapping,
         ImplementedFields = ["rope_scaling", "rope_parameters", "rope_theta", "partial_rotary_factor",
             "original_max_position_embeddings", "sliding_window"],
     };

@@ -52,9 +52,9 @@ info=$("$work/tool/subclone" info minilm --json)
 echo "$info"
 grep -q '"architecture":"BertModel"' <<<"$info"
 grep -q '"params":22713216' <<<"$info"
-# Only this platform's package was installed.
-ls "$work/packages" | grep -qx 'subclone.tool.linux-x64'
-! ls "$work/packages" | grep -q 'subclone.tool.win-x64'
+# Only this platform's package was fetched (into the tool's store or the package folder).
+find "$work/tool" "$work/packages" -iname 'subclone.tool.linux-x64*' 2>/dev/null | grep -q .
+! find "$work/tool" "$work/packages" -iname 'subclone.tool.win-x64*' 2>/dev/null | grep -q .
 
 echo "== tiny clone with the installed tool"
 cat > "$work/tiny.json" <<JSON

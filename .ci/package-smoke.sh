@@ -53,8 +53,9 @@ echo "$info"
 grep -q '"architecture":"BertModel"' <<<"$info"
 grep -q '"params":22713216' <<<"$info"
 # Only this platform's package was fetched (into the tool's store or the package folder).
-find "$work/tool" "$work/packages" -iname 'subclone.tool.linux-x64*' 2>/dev/null | grep -q .
-! find "$work/tool" "$work/packages" -iname 'subclone.tool.win-x64*' 2>/dev/null | grep -q .
+installed=$(find "$work/tool" "$work/packages" -iname 'subclone.tool.*-*' 2>/dev/null || true)
+grep -qi 'subclone.tool.linux-x64' <<<"$installed"
+! grep -qi 'subclone.tool.win-x64' <<<"$installed"
 
 echo "== tiny clone with the installed tool"
 cat > "$work/tiny.json" <<JSON

@@ -62,6 +62,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(InitCommand.Create(io));
         root.Subcommands.Add(TokenizeCommand.Create(io));
+        root.Subcommands.Add(ExportCommand.Create(io));
         OptionRules.AttachTo(root);
         OutputGuard.AttachTo(root);
         return root;

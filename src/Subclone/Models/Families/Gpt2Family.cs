@@ -39,6 +39,7 @@ public static class Gpt2Family
         Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey,
         Create = (c, _) => new Gpt2Model(c),
         Blockwise = c => new BlockwiseForward.Gpt2(c),
+        Gguf = Gpt2Gguf.Mapping,
     };
 
     static ModelConfig Parse(ConfigReader r, ModelFamily family)

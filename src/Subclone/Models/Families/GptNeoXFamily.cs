@@ -36,6 +36,7 @@ public static class GptNeoXFamily
             Head("embed_out.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
         Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, ParseValidated = ReadRope,
+        Gguf = GptNeoXGguf.Mapping,
         Create = (c, _) => new GptNeoXModel(c),
         Blockwise = c => new GptNeoXBlockwise(c),
         ImplementedFields = ["rotary_pct", "partial_rotary_factor", "use_parallel_residual"],  // rope_scaling: Models/Rotary

@@ -57,6 +57,7 @@ public static class LlamaFamily
         ParseValidated = (c, path) => c with { Rope = RopeParametersReader.Read(c.Raw, path, c.HeadDim, c.MaxPositions) },
         Create = (c, _) => new LlamaModel(c),
         Blockwise = c => new BlockwiseForward.Llama(c),
+        Gguf = LlamaGguf.Llama,
     };
 
     /// <summary>Reads a Llama-family config.json (the variant's options decide its biases).</summary>

@@ -61,6 +61,8 @@ public sealed record ModelFamily
     public IReadOnlyList<PerLayerField> PerLayerFields { get; init; } = [];
     /// <summary>The forward-changing config fields (of <see cref="ForwardFields.Known"/>) this family implements.</summary>
     public IReadOnlyList<string> ImplementedFields { get; init; } = [];
+    /// <summary>How the family is written as GGUF for llama.cpp; null when llama.cpp has no such architecture.</summary>
+    public GgufMapping? Gguf { get; init; }
     /// <summary>A factor beyond √(n/n') for one child tensor (Gemma's embedding normaliser); null: none.</summary>
     public SlicingCorrection? Correction { get; init; }
 

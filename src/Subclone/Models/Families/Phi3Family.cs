@@ -37,6 +37,7 @@ public static class Phi3Family
         Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate, ParseValidated = ReadRope,
         Create = (c, _) => new Phi3Model(c),
         Blockwise = c => new Phi3Blockwise(c),
+        Gguf = Phi3Gguf.Mapping,
         ImplementedFields = ["partial_rotary_factor", "sliding_window"],  // rope_scaling: Models/Rotary
     };
 

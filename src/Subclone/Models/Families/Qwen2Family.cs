@@ -6,7 +6,7 @@ public static class Qwen2Family
     /// <summary>Qwen2's descriptor: Llama's, with its names and <see cref="LlamaOptions.QkvBiasOnly"/>.</summary>
     public static ModelFamily Descriptor { get; } = LlamaFamily.Descriptor with
     {
-        Name = "Qwen2", ModelTypes = ["qwen2"], ClassName = "Qwen2ForCausalLM",
+        Name = "Qwen2", ModelTypes = ["qwen2"], ClassName = "Qwen2ForCausalLM", Gguf = LlamaGguf.Qwen2,
         Options = LlamaOptions.Llama with { SlidingWindows = SlidingWindows.Switched, QkvBiasOnly = true, HasAttentionBiasKey = false, HasMlpBiasKey = false },
         ImplementedFields = ["sliding_window", "use_sliding_window", "layer_types"],
         PerLayerFields = [PerLayerField.List("layer_types"), PerLayerField.Threshold("max_window_layers")],

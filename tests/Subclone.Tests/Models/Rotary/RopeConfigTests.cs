@@ -91,6 +91,8 @@ public sealed class RopeConfigTests : IDisposable
         // Read directly: a Llama config with a partial rotary factor is refused (Llama does not implement it; Phi-3 does).
         var json = Config(c =>
         {
+            // Llama refuses partial_rotary_factor (HF's Llama cannot run it); Phi-3 is where these fields meet.
+            c["model_type"] = "phi3";
             c["max_position_embeddings"] = 128;
             c["original_max_position_embeddings"] = 16;
             c["partial_rotary_factor"] = 0.5;
@@ -132,8 +134,8 @@ public sealed class RopeConfigTests : IDisposable
     [Fact]
     public void Partial_rotary_factor_out_of_range_and_bad_theta_are_refused()
     {
-        Assert.Contains("field 'partial_rotary_factor' must be in (0, 1]", Refused(c => c["partial_rotary_factor"] = 1.5));
-        Assert.Contains("rotates 3 of 16 dims", Refused(c => c["partial_rotary_factor"] = 0.1875));
+        Assert.Contains("field 'partial_rotary_factor' must be in (0, 1]", Refused(c => { c["model_type"] = "phi3"; c["partial_rotary_factor"] = 1.5; }));
+        Assert.Contains("rotates 3 of 16 dims", Refused(c => { c["model_type"] = "phi3"; c["partial_rotary_factor"] = 0.1875; }));
         Assert.Contains("field 'rope_parameters.rope_theta' must be positive",
             Refused(c => c["rope_parameters"] = new JsonObject { ["rope_type"] = "default", ["rope_theta"] = 0 }));
     }

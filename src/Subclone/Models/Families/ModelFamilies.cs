@@ -12,6 +12,9 @@ public static class ModelFamilies
         Qwen2Family.Descriptor,
         Qwen3Family.Descriptor,
         Olmo2Family.Descriptor,
+        MixtralFamily.Descriptor,
+        Qwen3MoeFamily.Descriptor,
+        OlmoeFamily.Descriptor,
         BertFamily.Descriptor,
         VitFamily.Descriptor,
     ];

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Subclone.Checkpoints;
+using Subclone.Cloning;
 using Subclone.Models;
 using Spectre.Console;
 
@@ -11,25 +12,33 @@ public static class InfoCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new Argument<string>("MODEL") { Description = "A Hugging Face model directory, a Hub id (org/name[@revision], downloaded to the Hugging Face cache), a llama2.c .bin file, or 'minilm' (the embedded all-MiniLM-L6-v2)" };
+        var model = new Argument<string>("MODEL") { Description = "A Hugging Face model directory, a Hub id (org/name[@revision], downloaded to the Hugging Face cache), a llama2.c .bin file, 'minilm' (the embedded all-MiniLM-L6-v2), or a bare config.json" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var command = new Command("info", "Show a model's architecture, widths, heads, layers, FFN, vocabulary, parameter count and dtype") { model, json };
+        var configOnly = new Option<bool>("--config-only") { Description = "Read only config.json (for a Hub id, download only it): the shape and exact parameter count without weights" };
+        var command = new Command("info", "Show a model's architecture, widths, heads, layers, FFN, vocabulary, parameter count and dtype") { model, json, configOnly };
         command.SetAction(r => io.Guard(() =>
         {
             string spec = r.GetValue(model)!;
             ModelConfig c;
             long parameters;
-            TorchSharp.torch.ScalarType dtype;
-            if (Directory.Exists(spec))
+            string? dtype;
+            bool bareConfig = File.Exists(spec) && !spec.EndsWith(".bin", StringComparison.OrdinalIgnoreCase);
+            if (bareConfig || r.GetValue(configOnly))
+            {
+                // Counted from the family's parameter table: a 70B parent is sized before anything large is fetched.
+                (c, dtype) = ConfigArgument.Load(io, spec, r.GetValue(json));
+                parameters = CloneTarget.ParameterCount(c);
+            }
+            else if (Directory.Exists(spec))
             {
                 // Headers only: the shape of a model larger than memory is read without loading it.
                 using var reader = CheckpointReader.Open(spec);
-                (c, parameters, dtype) = (reader.Config, reader.Parameters.Sum(p => p.ElementCount), reader.StoredDtype);
+                (c, parameters, dtype) = (reader.Config, reader.Parameters.Sum(p => p.ElementCount), SafeTensorsDtype.TorchName(reader.StoredDtype));
             }
             else
             {
                 var loaded = io.LoadModel(r, spec, r.GetValue(json));
-                (c, parameters, dtype) = (loaded.Model.Config, loaded.Model.ParameterCount(), loaded.StoredDtype);
+                (c, parameters, dtype) = (loaded.Model.Config, loaded.Model.ParameterCount(), SafeTensorsDtype.TorchName(loaded.StoredDtype));
             }
             var info = new JsonObject
             {
@@ -46,7 +55,7 @@ public static class InfoCommand
                 ["max_positions"] = c.MaxPositions,
                 ["tied_embeddings"] = c.TieWordEmbeddings,
                 ["params"] = parameters,
-                ["dtype"] = SafeTensorsDtype.TorchName(dtype),
+                ["dtype"] = dtype,
             };
             if (r.GetValue(json)) { io.WriteJson(info); return 0; }
             var table = new Table().AddColumn("field").AddColumn("value").HideHeaders().Border(TableBorder.Rounded);

@@ -44,7 +44,7 @@ public static class Subcloner
         if (p.Moe is { } moe) childConfig = WithExperts(childConfig, moe, map);
         if (!p.Family.FreeHeadDim && childConfig.Hidden != childConfig.Heads * p.HeadDim)
             throw new InvalidDataException($"clone map keeps {childConfig.Hidden} residual dims but {childConfig.Heads} heads of {p.HeadDim}; {p.ModelType} needs hidden = heads × head_dim");
-        return childConfig;
+        return childConfig.WithLayerMap(map.LayerMap, p.Layers);
     }
 
     /// <summary>A child of a parent with experts: its routing shape (experts, top-k, expert width, which blocks are

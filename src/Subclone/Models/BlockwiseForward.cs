@@ -77,7 +77,7 @@ public abstract class BlockwiseForward
 
         public override Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe)
         {
-            var (cos, sin) = Rotary.CosSin(hidden.shape[1], Config.HeadDim, Config.RopeTheta);
+            var (cos, sin) = Rotary.CosSin(Config.Rope, Config.HeadDim, hidden.shape[1]);
             return ((LlamaBlock)block).Forward(hidden, cos, sin, probe);
         }
     }

@@ -53,7 +53,7 @@ public sealed class LlamaDecoder : nn.Module
     /// <summary>The final RMSNorm.</summary>
     public RmsNorm norm;
     readonly int _headDim;
-    readonly double _ropeTheta;
+    readonly RopeParameters _rope;
 
     /// <summary>The backbone for <paramref name="config"/>.</summary>
     public LlamaDecoder(ModelConfig config) : base(nameof(LlamaDecoder))
@@ -62,38 +62,17 @@ public sealed class LlamaDecoder : nn.Module
         layers = new ModuleList<LlamaBlock>(Enumerable.Range(0, config.Layers).Select(i => new LlamaBlock(config, i)).ToArray());
         norm = new RmsNorm(config.Hidden, config.NormEps);
         _headDim = config.HeadDim;
-        _ropeTheta = config.RopeTheta;
+        _rope = config.Rope;
         RegisterComponents();
     }
 
     /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
     public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
     {
-        var (cos, sin) = Rotary.CosSin(inputIds.shape[^1], _headDim, _ropeTheta);
+        var (cos, sin) = Rotary.CosSin(_rope, _headDim, inputIds.shape[^1]);
         var x = embed_tokens.forward(inputIds);
         foreach (var block in layers) x = block.Forward(x, cos, sin, probe);
         return norm.forward(x);
-    }
-}
-
-/// <summary>Rotary position embeddings as Hugging Face lays them out: the two halves of each head rotate together.</summary>
-public static class Rotary
-{
-    /// <summary>cos and sin, [T, head_dim]: frequencies 1/θ^(2i/d) for i &lt; d/2, repeated for both halves.</summary>
-    public static (Tensor Cos, Tensor Sin) CosSin(long length, int headDim, double theta)
-    {
-        var invFreq = pow(theta, arange(0, headDim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32).div(headDim)).reciprocal();
-        var freqs = outer(arange(length, dtype: ScalarType.Float32), invFreq);
-        var emb = cat([freqs, freqs], -1);
-        return (emb.cos(), emb.sin());
-    }
-
-    /// <summary>x·cos + rotate_half(x)·sin, with rotate_half(x) = [-x₂, x₁].</summary>
-    public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
-    {
-        long half = x.shape[^1] / 2;
-        var rotated = cat([x[.., .., .., (int)half..].neg(), x[.., .., .., ..(int)half]], -1);
-        return x * cos + rotated * sin;
     }
 }
 
@@ -139,7 +118,7 @@ public sealed class LlamaBlock : nn.Module
     /// <summary>Whichever feed-forward network the block has.</summary>
     FeedForward FeedForward => mlp ?? block_sparse_moe!;
 
-    /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin"/>; reported to <paramref name="probe"/>.</summary>
+    /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin(RopeParameters, int, long)"/>; reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
     {
         Tensor y;
@@ -167,6 +146,7 @@ public sealed class LlamaAttention : nn.Module
     public RmsNorm? q_norm, k_norm;
     readonly int _heads, _kvHeads, _headDim, _layer;
     readonly bool _perHeadNorm;
+    readonly int? _window;
 
     /// <summary>The attention of block <paramref name="layer"/>.</summary>
     public LlamaAttention(ModelConfig config, int layer) : base(nameof(LlamaAttention))
@@ -182,6 +162,7 @@ public sealed class LlamaAttention : nn.Module
         var options = Families.LlamaOptions.Of(config);
         o_proj = new LinearLayer((long)_heads * _headDim, config.Hidden, config.AttentionBias && !options.QkvBiasOnly);
         _perHeadNorm = options.QkNorm == Families.QkNorm.PerHead;
+        _window = Families.LlamaFamily.SlidingWindow(config, layer);
         if (options.QkNorm != Families.QkNorm.None)
         {
             q_norm = new RmsNorm(_perHeadNorm ? _headDim : (long)_heads * _headDim, config.NormEps);
@@ -206,9 +187,20 @@ public sealed class LlamaAttention : nn.Module
             k = k.repeat_interleave(groups, dim: 1);
             v = v.repeat_interleave(groups, dim: 1);
         }
-        var heads = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        // A sliding window only binds on sequences longer than it; shorter ones take the plain causal kernel.
+        var heads = _window is int window && t > window
+            ? nn.functional.scaled_dot_product_attention(q, k, v, SlidingWindowMask(t, window))
+            : nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         probe?.OnHeadOutputs(_layer, heads);
         return o_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
+    }
+
+    /// <summary>[T, T], true where query i may attend to key j: i − window &lt; j ≤ i (HF's sliding_window_overlay).</summary>
+    static Tensor SlidingWindowMask(long t, int window)
+    {
+        var query = arange(t).unsqueeze(1);
+        var key = arange(t).unsqueeze(0);
+        return key.le(query).logical_and(key.gt(query - window));
     }
 
     /// <summary>A projection [B, T, n·hd] as heads [B, n, T, hd], normed where the variant norms it (before RoPE).</summary>

@@ -38,6 +38,10 @@ public sealed record ModelConfig
     public bool TieWordEmbeddings { get; init; }
     /// <summary>Rotary base θ (Llama family).</summary>
     public double RopeTheta { get; init; } = 10000;
+    /// <summary>The rotary embedding (rope_scaling / rope_parameters) of the Llama family; plain RoPE with
+    /// <see cref="RopeTheta"/> where none was parsed (a config built in code).</summary>
+    public RopeParameters Rope { get => _rope ?? RopeParameters.Default(RopeTheta, MaxPositions); init => _rope = value; }
+    readonly RopeParameters? _rope;
     /// <summary>q/k/v(/o) projections carry biases (Qwen2's q/k/v; Llama's attention_bias).</summary>
     public bool AttentionBias { get; init; }
     /// <summary>The MLP's projections carry biases (always for GPT-2, BERT and ViT; Llama's mlp_bias).</summary>
@@ -101,6 +105,10 @@ public sealed record ModelConfig
             throw new CheckpointException(path, $"field 'architectures' must be a list of class names, got {architectures.ToJsonString()}");
         config = config with { Raw = (JsonObject)json.DeepClone(), InitializerRange = r.OptionalDouble("initializer_range") ?? 0.02 };
         config.Validate(path);
+        if (family.ParseValidated is { } finish) config = finish(config, path);
+        // Last, so a malformed value is named by its own check first; a well-formed one Subclone would compute as a
+        // different function is refused.
+        ForwardFields.RefuseUnimplemented(json, family, path);
         return config;
     }
 
@@ -126,6 +134,20 @@ public sealed record ModelConfig
         // Checked here so an unknown activation fails at load, not in the middle of the first forward pass.
         if (!Activations.IsSupported(Activation))
             throw new CheckpointException(path, $"field '{keys.Activation}' value '{Activation}' is not supported");
+    }
+
+    /// <summary>
+    /// This config with its per-block fields (<see cref="ModelFamily.PerLayerFields"/>) rewritten for a model whose block i
+    /// is block <paramref name="layerMap"/>[i] of a <paramref name="parentLayers"/>-block parent, so each kept or
+    /// duplicated block keeps its attention type. Unchanged (the same <see cref="Raw"/>) when no such field is present.
+    /// </summary>
+    public ModelConfig WithLayerMap(IReadOnlyList<int> layerMap, int parentLayers)
+    {
+        var fields = Family.PerLayerFields.Where(f => Raw.ContainsKey(f.Name)).ToList();
+        if (fields.Count == 0) return this;
+        var raw = (JsonObject)Raw.DeepClone();
+        foreach (var field in fields) field.Rewrite(raw, layerMap, parentLayers);
+        return this with { Raw = raw };
     }
 
     /// <summary>config.json for this shape: the original fields with every shape field overwritten.</summary>

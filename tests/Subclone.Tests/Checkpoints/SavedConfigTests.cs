@@ -22,6 +22,23 @@ public class SavedConfigTests
             "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
             "vocab_size", "max_position_embeddings", "rms_norm_eps", "rope_theta", "tie_word_embeddings",
         ],
+        // The Qwen2 fixture (qwen2-tiny-yarn) leaves head_dim to hidden / heads, as Qwen2 configs on the Hub do.
+        ["qwen2"] =
+        [
+            "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size",
+            "vocab_size", "max_position_embeddings", "rms_norm_eps", "rope_theta", "tie_word_embeddings",
+        ],
+        ["qwen3"] =
+        [
+            "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
+            "vocab_size", "max_position_embeddings", "rms_norm_eps", "rope_theta", "tie_word_embeddings",
+        ],
+        // OLMo 2 configs leave head_dim to hidden / heads (Subclone writes it, so a child may have hidden ≠ heads × head_dim).
+        ["olmo2"] =
+        [
+            "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads", "intermediate_size",
+            "vocab_size", "max_position_embeddings", "rms_norm_eps", "rope_theta", "tie_word_embeddings",
+        ],
     };
 
     /// <summary>Fields Save is entitled to rewrite; everything else in the original must survive unchanged.</summary>

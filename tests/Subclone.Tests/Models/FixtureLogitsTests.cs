@@ -12,6 +12,7 @@ public class FixtureLogitsTests
     {
         "gpt2-tiny", "gpt2-tiny-prefixed", "hf-tiny-random-gpt2", "llama-tiny-gqa", "llama-tiny-tied-bf16",
         "qwen3-tiny", "olmo2-tiny",
+        "llama3-tiny-rope-scaling", "qwen2-tiny-yarn", "llama-tiny-dynamic-rope",
     };
 
     public static long[] InputIds(string fixture) =>

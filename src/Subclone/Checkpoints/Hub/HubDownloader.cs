@@ -49,6 +49,39 @@ public static class HubDownloader
         }
     }
 
+    /// <summary>
+    /// Only the config.json of <paramref name="id"/>, for sizing a model before fetching its weights: from any cached
+    /// snapshot of the revision, else downloaded alone into the cache (the revision's ref is not written, so the
+    /// cache does not take the snapshot for a complete one).
+    /// </summary>
+    public static string ResolveConfig(HubModelId id, HubSettings settings, IProgress<HubDownloadProgress>? progress = null) =>
+        ResolveConfigAsync(id, settings, progress).GetAwaiter().GetResult();
+
+    /// <summary><see cref="ResolveConfig"/>, asynchronously.</summary>
+    public static async Task<string> ResolveConfigAsync(HubModelId id, HubSettings settings, IProgress<HubDownloadProgress>? progress = null, CancellationToken ct = default)
+    {
+        var cache = new HubCache(settings.CacheDirectory);
+        if (cache.CachedCommit(id) is string known && File.Exists(Path.Combine(cache.SnapshotFolder(id, known), HfCheckpoint.ConfigFile)))
+            return Path.Combine(cache.SnapshotFolder(id, known), HfCheckpoint.ConfigFile);
+        if (settings.Offline)
+            throw new CheckpointException(id.ToString(), $"not in the Hugging Face cache ({settings.CacheDirectory}) and HF_HUB_OFFLINE is set");
+        try
+        {
+            using var client = new HubClient(settings);
+            var config = await client.HeadAsync(id, id.Revision, HfCheckpoint.ConfigFile, ct);
+            if (!config.Exists)
+                throw new CheckpointException(id.ToString(), config.ErrorCode == "EntryNotFound"
+                    ? "the Hub repository has no config.json (not a transformers model)"
+                    : "no such model or revision on the Hub (nor a local path)");
+            await FetchAsync(client, cache, id, config.Commit!, HfCheckpoint.ConfigFile, config, progress, ct);
+            return Path.Combine(cache.SnapshotFolder(id, config.Commit!), HfCheckpoint.ConfigFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException(id.ToString(), $"cannot write to the Hugging Face cache at {settings.CacheDirectory} ({e.Message})");
+        }
+    }
+
     static async Task<string> DownloadAsync(HubModelId id, HubSettings settings, HubCache cache, IProgress<HubDownloadProgress>? progress, CancellationToken ct)
     {
         using var client = new HubClient(settings);

@@ -54,7 +54,8 @@ public static class LlamaFamily
             .. Norm("model.norm", withBias: false),
             Head("lm_head.weight", c => c.Vocab) with { When = c => !c.TieWordEmbeddings },
         ],
-        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = EvenHeadDim,
+        Parse = Parse, WriteConfig = Write, CanonicalName = CanonicalKey, Validate = Validate,
+        ParseValidated = (c, path) => c with { Rope = RopeParametersReader.Read(c.Raw, path, c.HeadDim, c.MaxPositions) },
         Create = (c, _) => new LlamaModel(c),
         Blockwise = c => new BlockwiseForward.Llama(c),
     };
@@ -88,7 +89,8 @@ public static class LlamaFamily
         json["hidden_size"] = c.Hidden; json["num_hidden_layers"] = c.Layers; json["num_attention_heads"] = c.Heads;
         json["num_key_value_heads"] = c.KvHeads; json["head_dim"] = c.HeadDim; json["intermediate_size"] = c.Ffn;
         json["vocab_size"] = c.Vocab; json["max_position_embeddings"] = c.MaxPositions; json["rms_norm_eps"] = c.NormEps;
-        json["rope_theta"] = c.RopeTheta; json["hidden_act"] = c.Activation; json["tie_word_embeddings"] = c.TieWordEmbeddings;
+        json["hidden_act"] = c.Activation; json["tie_word_embeddings"] = c.TieWordEmbeddings;
+        if (!json.ContainsKey("rope_parameters")) json["rope_theta"] = c.RopeTheta;  // v5 keeps θ inside rope_parameters
         if (options.HasAttentionBiasKey) json["attention_bias"] = c.AttentionBias;
         if (options.HasMlpBiasKey) json["mlp_bias"] = c.MlpBias;
     }
@@ -100,8 +102,38 @@ public static class LlamaFamily
         return fileKey;
     }
 
-    static void EvenHeadDim(ModelConfig c, string path)
+    static void Validate(ModelConfig c, string path)
     {
         if (c.HeadDim > 0 && c.HeadDim % 2 != 0) throw new CheckpointException(path, $"field 'head_dim' ({c.HeadDim}) must be even for rotary embeddings");
+        var options = LlamaOptions.Of(c);
+        var r = new ConfigReader(c.Raw, path);
+        if (options.SlidingWindows != SlidingWindows.None && r.OptionalInt("sliding_window") is int window && window <= 0)
+            throw new CheckpointException(path, $"field 'sliding_window' must be positive, got {window}");
+        if (options.SlidingWindows == SlidingWindows.Switched && c.Raw["layer_types"] is { } types)
+        {
+            if (types is not JsonArray list || list.Count != c.Layers
+                || list.Any(t => t is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String
+                    || v.GetValue<string>() is not ("full_attention" or "sliding_attention")))
+                throw new CheckpointException(path, $"field 'layer_types' must list full_attention or sliding_attention for each of the {c.Layers} layers");
+        }
+    }
+
+    /// <summary>
+    /// The window block <paramref name="layer"/> attends within (keys q − window &lt; k ≤ q, as HF's sliding-window mask),
+    /// or null for full causal attention, as the variant's config class decides it.
+    /// </summary>
+    public static int? SlidingWindow(ModelConfig c, int layer)
+    {
+        var options = LlamaOptions.Of(c);
+        var r = new ConfigReader(c.Raw, "config.json");
+        if (options.SlidingWindows == SlidingWindows.None || r.OptionalInt("sliding_window") is not int window) return null;
+        if (options.SlidingWindows == SlidingWindows.WhenSet) return window;
+        // Qwen2Config / Qwen3Config: sliding_window counts only with use_sliding_window; layer_types (if given) wins over
+        // max_window_layers, which otherwise makes the blocks from it on sliding (HF's default 28).
+        if (r.OptionalBool("use_sliding_window") != true) return null;
+        bool sliding = c.Raw["layer_types"] is JsonArray types
+            ? types[layer]!.GetValue<string>() == "sliding_attention"
+            : layer >= (r.OptionalInt("max_window_layers") ?? 28);
+        return sliding ? window : null;
     }
 }

@@ -23,6 +23,9 @@ public sealed record LlamaOptions : FamilyOptions
     /// (post_attention_layernorm, post_feedforward_layernorm).</summary>
     public bool PostSublayerNorms { get; init; }
 
+    /// <summary>How the config says which blocks attend within a sliding window.</summary>
+    public SlidingWindows SlidingWindows { get; init; }
+
     /// <summary>head_dim when the config has none; null: hidden / heads (Qwen3Config defaults to 128).</summary>
     public int? HeadDimDefault { get; init; }
     /// <summary>rms_norm_eps when the config has none.</summary>
@@ -43,4 +46,16 @@ public enum QkNorm
     PerHead,
     /// <summary>q_norm over heads × head_dim and k_norm over kv_heads × head_dim, before the split into heads (OLMo 2).</summary>
     FullWidth,
+}
+
+/// <summary>How a Llama-family config turns on sliding-window attention.</summary>
+public enum SlidingWindows
+{
+    /// <summary>Never: the config class has no sliding window (Llama, OLMo 2).</summary>
+    None,
+    /// <summary>Every block attends within sliding_window when it is set (Mistral).</summary>
+    WhenSet,
+    /// <summary>Only with use_sliding_window: the blocks layer_types marks sliding_attention, or without it the
+    /// blocks from max_window_layers on (Qwen2, Qwen3).</summary>
+    Switched,
 }

@@ -7,6 +7,7 @@ public static class MistralFamily
     public static ModelFamily Descriptor { get; } = LlamaFamily.Descriptor with
     {
         Name = "Mistral", ModelTypes = ["mistral"], ClassName = "MistralForCausalLM",
-        Options = LlamaOptions.Llama with { HasMlpBiasKey = false },
+        Options = LlamaOptions.Llama with { SlidingWindows = SlidingWindows.WhenSet, HasMlpBiasKey = false },
+        ImplementedFields = ["sliding_window"],
     };
 }

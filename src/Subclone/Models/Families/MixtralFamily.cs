@@ -16,7 +16,7 @@ public static class MixtralFamily
     public static ModelFamily Descriptor { get; } = MoeFamilies.WithExperts(MistralFamily.Descriptor, Layout) with
     {
         Name = "Mixtral", ModelTypes = ["mixtral"], ClassName = "MixtralForCausalLM",
-        Options = LlamaOptions.Llama with { HasAttentionBiasKey = false, HasMlpBiasKey = false, NormEpsDefault = 1e-5, MaxPositionsDefault = 4096 * 32 },
+        Options = LlamaOptions.Llama with { SlidingWindows = SlidingWindows.WhenSet, HasAttentionBiasKey = false, HasMlpBiasKey = false, NormEpsDefault = 1e-5, MaxPositionsDefault = 4096 * 32 },
         CanonicalName = (c, key) => FusedExperts.CanonicalName(LlamaCanonical(c, key), "mlp.gate.", "block_sparse_moe.gate."),
         Fused = FusedExperts.Split(Layout),
     };

@@ -41,6 +41,9 @@ public sealed partial record ModelFamily
     public Func<ModelConfig, BlockwiseForward>? Blockwise { get; init; }
     /// <summary>Family-specific checks run before the common ones, throwing a CheckpointException naming the field.</summary>
     public Action<ModelConfig, string>? Validate { get; init; }
+    /// <summary>Reads, once the shape is validated, what depends on it (the rotary parameters of rope_scaling /
+    /// rope_parameters, which need head_dim); null: nothing more.</summary>
+    public Func<ModelConfig, string, ModelConfig>? ParseValidated { get; init; }
     /// <summary>Options the family's module reads (a variant's delta, e.g. <see cref="LlamaOptions"/>).</summary>
     public FamilyOptions? Options { get; init; }
     /// <summary>A name prefix of parameters a checkpoint may omit (BERT's <c>pooler.</c>); null when none.</summary>

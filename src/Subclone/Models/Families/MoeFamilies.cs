@@ -22,6 +22,7 @@ public static class MoeFamilies
         {
             Parameters = parameters,
             Moe = layout,
+            ImplementedFields = [.. dense.ImplementedFields, layout.ExpertsKey],
             Parse = (r, family) =>
             {
                 var c = dense.Parse(r, family);

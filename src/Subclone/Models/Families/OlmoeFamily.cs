@@ -2,7 +2,7 @@ namespace Subclone.Models.Families;
 
 /// <summary>OlmoeForCausalLM: pre-norm Llama blocks with q/k RMSNorm over the whole projection width (q over
 /// heads·head_dim, k over kv_heads·head_dim) and sparse experts; top-k weights are renormalised only with
-/// norm_topk_prob. head_dim is hidden / heads. No dense family shares its blocks (see <see cref="MoeLayout.DenseRefusal"/>).</summary>
+/// norm_topk_prob. head_dim is hidden / heads; clip_qkv is refused (ForwardFields). No dense family shares its blocks (see <see cref="MoeLayout.DenseRefusal"/>).</summary>
 public static class OlmoeFamily
 {
     /// <summary>OLMoE's sparse block: mlp.gate and mlp.experts.N.gate_proj/up_proj/down_proj.</summary>
@@ -21,11 +21,5 @@ public static class OlmoeFamily
         Name = "OLMoE", ModelTypes = ["olmoe"], ClassName = "OlmoeForCausalLM", PrependsBos = false, FreeHeadDim = false,
         Options = LlamaOptions.Llama with { QkNorm = QkNorm.FullWidth, HasMlpBiasKey = false, NormEpsDefault = 1e-5, MaxPositionsDefault = 4096 },
         Fused = FusedExperts.Split(Layout),
-        Validate = (c, path) =>
-        {
-            LlamaFamily.Descriptor.Validate?.Invoke(c, path);
-            if (c.Raw["clip_qkv"] is { } clip)
-                throw new Checkpoints.CheckpointException(path, $"field 'clip_qkv' ({clip.ToJsonString()}) is not supported: OLMoE's q/k/v clamping is not implemented");
-        },
     };
 }

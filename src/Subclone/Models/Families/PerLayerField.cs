@@ -29,8 +29,9 @@ public sealed record PerLayerList(string Name) : PerLayerField(Name)
     public override void Rewrite(JsonObject child, IReadOnlyList<int> layerMap, int parentLayers)
     {
         if (child[Name] is not JsonArray parent) return;
+        // The family's Validate refuses a list of another length when the config is read.
         if (parent.Count != parentLayers)
-            throw new Checkpoints.CheckpointException("config.json", $"field '{Name}' has {parent.Count} entries for {parentLayers} layers");
+            throw new InvalidOperationException($"field '{Name}' has {parent.Count} entries for {parentLayers} layers");
         child[Name] = new JsonArray(layerMap.Select(l => parent[l]?.DeepClone()).ToArray());
     }
 }

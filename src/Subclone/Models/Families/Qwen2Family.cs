@@ -7,6 +7,8 @@ public static class Qwen2Family
     public static ModelFamily Descriptor { get; } = LlamaFamily.Descriptor with
     {
         Name = "Qwen2", ModelTypes = ["qwen2"], ClassName = "Qwen2ForCausalLM",
-        Options = LlamaOptions.Llama with { QkvBiasOnly = true, HasAttentionBiasKey = false, HasMlpBiasKey = false },
+        Options = LlamaOptions.Llama with { SlidingWindows = SlidingWindows.Switched, QkvBiasOnly = true, HasAttentionBiasKey = false, HasMlpBiasKey = false },
+        ImplementedFields = ["sliding_window", "use_sliding_window", "layer_types"],
+        PerLayerFields = [PerLayerField.List("layer_types"), PerLayerField.Threshold("max_window_layers")],
     };
 }

@@ -8,7 +8,8 @@ public static class Qwen3Family
     public static ModelFamily Descriptor { get; } = LlamaFamily.Descriptor with
     {
         Name = "Qwen3", ModelTypes = ["qwen3"], ClassName = "Qwen3ForCausalLM", PrependsBos = false,
-        Options = LlamaOptions.Llama with { QkNorm = QkNorm.PerHead, HasMlpBiasKey = false, HeadDimDefault = 128, MaxPositionsDefault = 32768 },
+        Options = LlamaOptions.Llama with { SlidingWindows = SlidingWindows.Switched, QkNorm = QkNorm.PerHead, HasMlpBiasKey = false, HeadDimDefault = 128, MaxPositionsDefault = 32768 },
         PerLayerFields = [PerLayerField.List("layer_types"), PerLayerField.Threshold("max_window_layers")],
+        ImplementedFields = ["sliding_window", "use_sliding_window", "layer_types"],
     };
 }

@@ -57,6 +57,16 @@ public static class InfoCommand
                 ["params"] = parameters,
                 ["dtype"] = dtype,
             };
+            if (c.Moe is { } moe)
+            {
+                long sparse = Enumerable.Range(0, c.Layers).LongCount(moe.IsSparse);
+                info["experts"] = moe.Experts;
+                info["top_k"] = moe.TopK;
+                info["expert_ffn"] = moe.ExpertFfn;
+                info["sparse_layers"] = sparse;
+                // What one token computes with: every parameter but the experts it is not routed to (3 projections each).
+                info["active_params"] = parameters - sparse * (moe.Experts - moe.TopK) * 3L * c.Hidden * moe.ExpertFfn;
+            }
             if (r.GetValue(json)) { io.WriteJson(info); return 0; }
             var table = new Table().AddColumn("field").AddColumn("value").HideHeaders().Border(TableBorder.Rounded);
             foreach (var (key, value) in info) table.AddRow(key, Markup.Escape(value?.ToString() ?? ""));

@@ -49,4 +49,15 @@ public class MoeFixtureTests
         Assert.DoesNotContain("model.layers.1.mlp.gate.weight", names);
         Assert.Contains("model.layers.2.mlp.experts.7.down_proj.weight", names);
     }
+
+    [SharedTheory]
+    [MemberData(nameof(MoeFixtures))]
+    public void The_parameter_table_names_and_shapes_the_module_in_state_dict_order(string fixture)
+    {
+        var model = HfCheckpoint.Load(SharedData.Fixture(fixture)).Model;
+        var table = TransformerModel.ParameterShapes(model.Config).Select(p => (p.Name, string.Join(",", p.Shape)));
+        var module = model.state_dict().Select(kv => (kv.Key, string.Join(",", kv.Value.shape)));
+        Assert.Equal(module, table);
+        Assert.Equal(model.ParameterCount(), model.Config.Family.ParameterCount(model.Config));
+    }
 }

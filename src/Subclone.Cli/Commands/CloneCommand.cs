@@ -42,8 +42,11 @@ public static class CloneCommand
         var command = new Command("clone", "Make a smaller (or deeper) child from a pretrained parent by weight subcloning")
             { o.Parent, o.Out, o.Calib, o.Samples, o.Length, o.RandomIds, o.Map, o.Dtype, o.ShardSize, o.Force, o.Json, o.RandomInit, o.Streaming };
         o.Shape.AddTo(command);
+        var dryRun = new Option<bool>("--dry-run") { Description = "Report the child's shape, parameter count and kept blocks from the parent's config.json alone; write nothing" };
+        command.Options.Add(dryRun);
         command.SetAction(r => io.Guard(() =>
         {
+            if (r.GetValue(dryRun)) return CloneDryRun.Run(io, r, o.Shape, o.Map, r.GetValue(o.Parent)!, r.GetValue(o.Json));
             string outDir = r.GetValue(o.Out)!;
             if (Directory.Exists(outDir) && !r.GetValue(o.Force)) throw new UserInputException($"{outDir} already exists (pass --force to replace it)");
             if (r.GetValue(o.RandomIds) is not null && r.GetValue(o.Calib) is { Length: > 0 })

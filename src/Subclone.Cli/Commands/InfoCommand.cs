@@ -52,6 +52,7 @@ public static class InfoCommand
                 ["head_dim"] = c.HeadDim,
                 ["ffn"] = c.Ffn,
                 ["vocab"] = c.Vocab,
+                ["labels"] = c.Labels > 0 ? c.Labels : null,  // image classifiers: the head's outputs
                 ["max_positions"] = c.MaxPositions,
                 ["tied_embeddings"] = c.TieWordEmbeddings,
                 ["params"] = parameters,

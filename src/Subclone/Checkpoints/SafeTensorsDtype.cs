@@ -36,21 +36,9 @@ public static class SafeTensorsDtype
     public static int SizeOf(torch.ScalarType type) =>
         Known.FirstOrDefault(k => k.Type == type) is { Name: not null } k ? k.Size : throw new ArgumentException($"safetensors has no dtype for {type}");
 
-    /// <summary>The name Hugging Face writes in config.json's torch_dtype.</summary>
-    public static string TorchName(torch.ScalarType type) => type switch
-    {
-        torch.ScalarType.Float32 => "float32",
-        torch.ScalarType.Float16 => "float16",
-        torch.ScalarType.BFloat16 => "bfloat16",
-        _ => throw new ArgumentException($"not a model weight dtype: {type}"),
-    };
+    /// <summary>The name Hugging Face writes in config.json's torch_dtype (<see cref="Models.TorchDtypeName.Of"/>).</summary>
+    public static string TorchName(torch.ScalarType type) => Models.TorchDtypeName.Of(type);
 
-    /// <summary>A weight dtype from its torch name (float32, bfloat16, …) or the short forms the CLI takes (f32, bf16, fp16).</summary>
-    public static torch.ScalarType FromTorchName(string name) => name switch
-    {
-        "float32" or "f32" or "fp32" => torch.ScalarType.Float32,
-        "float16" or "f16" or "fp16" => torch.ScalarType.Float16,
-        "bfloat16" or "bf16" => torch.ScalarType.BFloat16,
-        _ => throw new ArgumentException($"unknown dtype '{name}' (expected float32, float16 or bfloat16)"),
-    };
+    /// <summary>A weight dtype from its torch name or a short form (<see cref="Models.TorchDtypeName.Parse"/>).</summary>
+    public static torch.ScalarType FromTorchName(string name) => Models.TorchDtypeName.Parse(name);
 }

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 using Subclone.Models.Families;
 
 namespace Subclone.Models;
@@ -27,9 +26,8 @@ public sealed record ModelConfig
     public required int HeadDim { get; init; }
     /// <summary>FFN (intermediate) width.</summary>
     public required int Ffn { get; init; }
-    /// <summary>Output classes of the head: the vocabulary for text models; for ViT the number of labels
-    /// (so every family's head is [Vocab, D] and code that sizes outputs needs no special case).</summary>
-    public required int Vocab { get; init; }
+    /// <summary>Token vocabulary (vocab_size) of a text model; zero for image models, whose head has <see cref="Labels"/> outputs.</summary>
+    public int Vocab { get; init; }
     /// <summary>Sequence positions; for ViT (image_size / patch_size)² patches + 1 for the [CLS] token.</summary>
     public required int MaxPositions { get; init; }
     /// <summary>Epsilon of the LayerNorms / RMSNorms.</summary>
@@ -57,7 +55,7 @@ public sealed record ModelConfig
     public int PatchSize { get; init; }
     /// <summary>ViT: channels per pixel; zero for text models.</summary>
     public int Channels { get; init; }
-    /// <summary>ViT: number of classes (len(id2label)); equals <see cref="Vocab"/>. Zero for text models.</summary>
+    /// <summary>ViT: number of classes (len(id2label)), the classifier's outputs. Zero for text models.</summary>
     public int Labels { get; init; }
     /// <summary>Standard deviation of Hugging Face's random weight initialisation.</summary>
     public double InitializerRange { get; init; } = 0.02;
@@ -157,9 +155,9 @@ public sealed record ModelConfig
         json["model_type"] = ModelType;
         json["architectures"] = new JsonArray(ArchitectureName);
         Family.WriteConfig(this, json);
-        json["torch_dtype"] = SafeTensorsDtype.TorchName(dtype);
+        json["torch_dtype"] = TorchDtypeName.Of(dtype);
         // transformers ≥ 4.56 writes "dtype" instead; where the original has it, it must not contradict the weights.
-        if (json.ContainsKey("dtype")) json["dtype"] = SafeTensorsDtype.TorchName(dtype);
+        if (json.ContainsKey("dtype")) json["dtype"] = TorchDtypeName.Of(dtype);
         return json;
     }
 }

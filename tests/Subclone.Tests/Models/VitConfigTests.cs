@@ -21,7 +21,7 @@ public class VitConfigTests
     public void Vit_absent_fields_take_ViTConfig_defaults()
     {
         var c = Parse(Minimal());
-        Assert.Equal((224, 16, 3, 2, 2), (c.ImageSize, c.PatchSize, c.Channels, c.Labels, c.Vocab));
+        Assert.Equal((224, 16, 3, 2, 0), (c.ImageSize, c.PatchSize, c.Channels, c.Labels, c.Vocab));  // no vocabulary: Labels outputs
         Assert.Equal(14 * 14 + 1, c.MaxPositions);
         Assert.Equal((1e-12, "gelu", true, 4), (c.NormEps, c.Activation, c.AttentionBias, c.HeadDim));
         Assert.Equal("ViTForImageClassification", c.ArchitectureName);

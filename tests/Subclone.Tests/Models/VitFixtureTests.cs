@@ -51,7 +51,8 @@ public class VitFixtureTests
     {
         var c = HfCheckpoint.Load(Dir).Model.Config;
         Assert.Equal((VitFamily.Descriptor, 48, 2, 4, 12, 96), (c.Family, c.Hidden, c.Layers, c.Heads, c.HeadDim, c.Ffn));
-        Assert.Equal((16, 4, 3, 5, 5, 17), (c.ImageSize, c.PatchSize, c.Channels, c.Labels, c.Vocab, c.MaxPositions));
+        // Vocab is text-only: the classifier has Labels outputs.
+        Assert.Equal((16, 4, 3, 5, 0, 17), (c.ImageSize, c.PatchSize, c.Channels, c.Labels, c.Vocab, c.MaxPositions));
         Assert.Equal("class_3", c.LabelName(3));
         Assert.False(c.IsDecoder);
     }

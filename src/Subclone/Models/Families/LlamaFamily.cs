@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 using static Subclone.Models.Families.ParameterRow;
 
 namespace Subclone.Models.Families;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 using static Subclone.Models.Families.ParameterRow;
 
 namespace Subclone.Models.Families;
@@ -61,7 +60,7 @@ public static class VitFamily
             HeadDim = heads > 0 && hidden % heads == 0 ? hidden / heads : 0,
             Ffn = r.Int("intermediate_size"),
             ImageSize = image, PatchSize = patch, Channels = r.OptionalInt("num_channels") ?? 3,
-            Labels = labels, Vocab = labels,
+            Labels = labels,
             MaxPositions = side * side + 1,
             NormEps = r.OptionalDouble("layer_norm_eps") ?? 1e-12,
             Activation = r.OptionalString("hidden_act") ?? "gelu",

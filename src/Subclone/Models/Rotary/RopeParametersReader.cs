@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Subclone.Checkpoints;
 
 namespace Subclone.Models;
 

@@ -1,6 +1,6 @@
-namespace Subclone.Checkpoints;
+namespace Subclone;
 
-/// <summary>A model file that cannot be used: the message is one line naming the file and the problem (control
+/// <summary>A model file (checkpoint or config.json) that cannot be used: the message is one line naming the file and the problem (control
 /// characters in quoted names are escaped).</summary>
 public sealed class CheckpointException(string path, string problem)
     : Exception(OneLine.Escape($"{path}: {problem}"))

@@ -35,6 +35,14 @@ public class DescriptorTableTests
         ["qwen2"] = [Decoder("qwen2"), With(Decoder("qwen2"), ("tie_word_embeddings", true))],
         ["qwen3"] = [Decoder("qwen3"), With(Decoder("qwen3"), ("attention_bias", true), ("tie_word_embeddings", true))],
         ["olmo2"] = [Decoder("olmo2"), With(Decoder("olmo2"), ("attention_bias", true))],
+        // Mixtures of experts: per-expert rows, and Qwen3-MoE's dense blocks (mlp_only_layers, decoder_sparse_step).
+        ["mixtral"] = [With(Decoder("mixtral"), ("num_local_experts", 3), ("num_experts_per_tok", 2))],
+        ["qwen3_moe"] =
+        [
+            With(Decoder("qwen3_moe"), ("num_experts", 4), ("num_experts_per_tok", 2), ("moe_intermediate_size", 12), ("mlp_only_layers", new JsonArray(1))),
+            With(Decoder("qwen3_moe"), ("num_experts", 4), ("num_experts_per_tok", 1), ("moe_intermediate_size", 12), ("decoder_sparse_step", 2)),
+        ],
+        ["olmoe"] = [With(Decoder("olmoe"), ("head_dim", null), ("num_experts", 4), ("num_experts_per_tok", 2), ("norm_topk_prob", true))],
         ["bert"] =
         [
             new JsonObject

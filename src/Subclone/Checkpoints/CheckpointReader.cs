@@ -190,7 +190,10 @@ public sealed class CheckpointReader : IDisposable
             using var raw = file.ReadRaw(entry);
             parameter.copy_(raw);
             // A parent with NaN or Inf weights poisons importance scores and every child; refuse unless asked not to.
-            if (!parameter.isfinite().all().item<bool>())
+            // Disposed here, not left to the GC: a block of 384 experts would otherwise leave that many mask tensors behind.
+            using var finite = parameter.isfinite();
+            using var allFinite = finite.all();
+            if (!allFinite.item<bool>())
             {
                 if (!AllowNonFinite)
                     throw new CheckpointException(file.Path, $"tensor '{entry.Name}' contains NaN or Inf values (pass --allow-nan to load it anyway)");

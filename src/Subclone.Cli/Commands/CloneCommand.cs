@@ -243,8 +243,8 @@ public static class CloneCommand
     static (TransformerModel Child, CloneMap Map) RandomChild(ModelConfig parent, CloneTarget target, CloneOptions options, long seed)
     {
         var shape = target.Apply(parent);
-        TorchSharp.torch.manual_seed(seed);
-        var child = TransformerModel.Create(shape);
+        // Its own generator, not torch's global one: a command running beside others (the test suite) stays deterministic.
+        var child = TransformerModel.Create(shape, seed);
         // A random child keeps no parent coordinates; the map records its shape only (first-k indices).
         var map = ClonePlanner.Plan(parent, shape, null, options with { Selection = Selection.First }) with { Selection = "random-init" };
         return (child, map);

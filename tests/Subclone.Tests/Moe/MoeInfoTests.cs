@@ -20,4 +20,22 @@ public class MoeInfoTests
         Assert.Equal((experts, topK, sparse), ((int)info["experts"]!, (int)info["top_k"]!, (int)info["sparse_layers"]!));
         Assert.True((long)info["active_params"]! < published / 3, "a token uses a fraction of the experts");
     }
+
+    [SharedTheory]
+    // Half the experts: 32 blocks lose 4 experts (3 × 4096 × 14336 each) and 4 router rows of 4096.
+    [InlineData("4", "mixtral", 4, 24_153_690_112L)]
+    // One expert, written as Mistral: exactly Mistral-7B's 7,241,732,096 parameters.
+    [InlineData("1", "mistral", null, 7_241_732_096L)]
+    public void A_dry_run_sizes_an_expert_cut_child_of_mixtral(string experts, string childType, int? childExperts, long childParams)
+    {
+        using var dir = new TempDir();
+        var result = CliRunner.Run("clone", Path.Combine(SharedData.Root, "configs", "mistralai--Mixtral-8x7B-v0.1.json"), "--out", dir["child"],
+            "--dry-run", "--experts", experts, "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var child = JsonNode.Parse(result.Out)!["child"]!;
+        Assert.Equal(childType, (string?)child["model_type"]);
+        Assert.Equal(childExperts, (int?)child["experts"]);
+        Assert.Equal(childParams, (long)child["params"]!);
+        Assert.False(Directory.Exists(dir["child"]));
+    }
 }

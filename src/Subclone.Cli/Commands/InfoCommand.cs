@@ -52,12 +52,12 @@ public static class InfoCommand
                 ["head_dim"] = c.HeadDim,
                 ["ffn"] = c.Ffn,
                 ["vocab"] = c.Vocab,
-                ["labels"] = c.Labels > 0 ? c.Labels : null,  // image classifiers: the head's outputs
                 ["max_positions"] = c.MaxPositions,
                 ["tied_embeddings"] = c.TieWordEmbeddings,
                 ["params"] = parameters,
                 ["dtype"] = dtype,
             };
+            if (c.Labels > 0) info["labels"] = c.Labels;  // an image classifier's head outputs (it has no vocabulary)
             if (c.Moe is { } moe)
             {
                 long sparse = Enumerable.Range(0, c.Layers).LongCount(moe.IsSparse);

@@ -79,7 +79,10 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         Check(expertFfn >= 1 && expertFfn <= moe.ExpertFfn, $"expert-ffn {expertFfn} must be between 1 and the parent's {moe.ExpertFfn}");
         // Which child blocks are sparse follows the layer map; the default (middle) map stands in for sizing.
         var layerMap = ClonePlanner.LayerMap(parent, layers, null, new CloneOptions());
-        child = child with { Moe = moe.ForLayers(layerMap) with { Experts = experts, TopK = topK, ExpertFfn = expertFfn }, Ffn = oneWidth ? expertFfn : ffn };
+        var childMoe = moe.ForLayers(layerMap) with { Experts = experts, TopK = topK, ExpertFfn = expertFfn };
+        // With no dense block left the dense width is unused; like the map (Subcloner.ChildConfig), keep the parent's.
+        bool anyDense = Enumerable.Range(0, layers).Any(l => !childMoe.IsSparse(l));
+        child = child with { Moe = childMoe, Ffn = oneWidth ? expertFfn : anyDense ? ffn : parent.Ffn };
         if (!Dense) return child;
         if (Ffn is int denseFfn && !oneWidth)
             Check(denseFfn == expertFfn, $"a dense child has one FFN width: --ffn {denseFfn} differs from --expert-ffn {expertFfn}");

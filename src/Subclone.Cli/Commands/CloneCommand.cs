@@ -245,6 +245,7 @@ public static class CloneCommand
     {
         var shape = target.Apply(parent);
         ModelBudget.RequireMemory(shape, "the --random-init child");
+        // Its own generator, not torch's global one: a command running beside others (the test suite) stays deterministic.
         var child = TransformerModel.Create(shape, seed);
         // A random child keeps no parent coordinates; the map records its shape only (first-k indices).
         var map = ClonePlanner.Plan(parent, shape, null, options with { Selection = Selection.First }) with { Selection = "random-init" };

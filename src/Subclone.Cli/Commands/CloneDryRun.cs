@@ -35,6 +35,9 @@ public static class CloneDryRun
                 : ClonePlanner.LayerMap(parent, child.Layers, null, options);
             // Apply already follows the default depth cut; the per-layer fields follow this map instead, from the parent's.
             if (layers is not null) child = (child with { Raw = parent.Raw }).WithLayerMap(layers, parent.Layers);
+            // Which child blocks are sparse follows the kept blocks (Qwen3-MoE's mlp_only_layers).
+            if (layers is not null && parent.Moe is { } pm && child.Moe is { } cm)
+                child = child with { Moe = pm.ForLayers(layers) with { Experts = cm.Experts, TopK = cm.TopK, ExpertFfn = cm.ExpertFfn } };
         }
 
         var report = new JsonObject
@@ -58,9 +61,16 @@ public static class CloneDryRun
         return 0;
     }
 
-    static JsonObject Shape(ModelConfig c) => new()
+    static JsonObject Shape(ModelConfig c)
     {
-        ["model_type"] = c.ModelType, ["hidden"] = c.Hidden, ["layers"] = c.Layers, ["heads"] = c.Heads, ["kv_heads"] = c.KvHeads,
-        ["head_dim"] = c.HeadDim, ["ffn"] = c.Ffn, ["vocab"] = c.Vocab, ["params"] = CloneTarget.ParameterCount(c),
-    };
+        var shape = new JsonObject
+        {
+            ["model_type"] = c.ModelType, ["hidden"] = c.Hidden, ["layers"] = c.Layers, ["heads"] = c.Heads, ["kv_heads"] = c.KvHeads,
+            ["head_dim"] = c.HeadDim, ["ffn"] = c.Ffn, ["vocab"] = c.Vocab,
+        };
+        // Mixtures of experts: the expert cut (a dense child of an MoE parent has none of these keys).
+        if (c.Moe is { } moe) { shape["experts"] = moe.Experts; shape["top_k"] = moe.TopK; shape["expert_ffn"] = moe.ExpertFfn; }
+        shape["params"] = CloneTarget.ParameterCount(c);
+        return shape;
+    }
 }

@@ -9,6 +9,10 @@ public sealed class CloneOptionsBinder
     public readonly Option<int?> Heads = new("--heads") { Description = "Child attention heads H' (head_dim is kept)" };
     public readonly Option<int?> KvHeads = new("--kv-heads") { Description = "Child key/value heads (GQA)" };
     public readonly Option<int?> Ffn = new("--ffn") { Description = "Child FFN width F'" };
+    public readonly Option<int?> Experts = new("--experts") { Description = "Experts kept per sparse block (MoE parents); 1 writes the dense family unless --keep-moe" };
+    public readonly Option<int?> TopK = new("--top-k") { Description = "Experts each token is routed to in the child (default: the parent's, at most --experts)" };
+    public readonly Option<int?> ExpertFfn = new("--expert-ffn") { Description = "FFN width kept in every kept expert" };
+    public readonly Option<bool> KeepMoe = new("--keep-moe") { Description = "With --experts 1: keep the child a mixture of experts instead of writing the dense family" };
     public readonly Option<double?> Ratio = new("--ratio") { Description = "Every width × r (depth unchanged unless --layers)" };
     public readonly Option<string?> Params = new("--params") { Description = "Largest uniform shape within this many parameters, e.g. 40M" };
     public readonly Option<string> Select = new("--select") { Description = "importance (default), first, random, uniform", DefaultValueFactory = _ => "importance" };
@@ -19,16 +23,23 @@ public sealed class CloneOptionsBinder
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { Hidden, Layers, Heads, KvHeads, Ffn, Ratio, Params, Select, Depth, KeepLayers, NoScale, Seed })
+        foreach (var o in new Option[] { Hidden, Layers, Heads, KvHeads, Ffn, Experts, TopK, ExpertFfn, KeepMoe, Ratio, Params, Select, Depth, KeepLayers, NoScale, Seed })
             command.Options.Add(o);
     }
 
     public CloneTarget Target(ParseResult r, ModelConfig parent)
     {
         int? layers = r.GetValue(KeepLayers) is string keep ? ParseLayers(keep).Length : r.GetValue(Layers);
-        if (r.GetValue(Ratio) is double ratio) return CloneTarget.FromRatio(parent, ratio, layers);
+        // A one-expert child computes a dense MLP; it is written as the dense family unless asked to stay MoE.
+        bool dense = r.GetValue(Experts) == 1 && !r.GetValue(KeepMoe);
+        var experts = new CloneTarget(Experts: r.GetValue(Experts), TopK: r.GetValue(TopK), ExpertFfn: r.GetValue(ExpertFfn), Dense: dense);
+        if (r.GetValue(Ratio) is double ratio)
+        {
+            var scaled = CloneTarget.FromRatio(parent, ratio, layers);
+            return scaled with { Experts = experts.Experts, TopK = experts.TopK, ExpertFfn = experts.ExpertFfn ?? scaled.ExpertFfn, Dense = dense };
+        }
         if (r.GetValue(Params) is string budget) return CloneTarget.FromParameterBudget(parent, CloneTarget.ParseCount(budget), layers);
-        return new CloneTarget(r.GetValue(Hidden), layers, r.GetValue(Heads), r.GetValue(KvHeads), r.GetValue(Ffn));
+        return experts with { Hidden = r.GetValue(Hidden), Layers = layers, Heads = r.GetValue(Heads), KvHeads = r.GetValue(KvHeads), Ffn = r.GetValue(Ffn) };
     }
 
     public CloneOptions Options(ParseResult r) => new()

@@ -53,6 +53,16 @@ public static class InfoCommand
                 ["dtype"] = dtype,
             };
             if (c.Labels > 0) info["labels"] = c.Labels;  // an image classifier's head outputs (it has no vocabulary)
+            if (c.Moe is { } moe)
+            {
+                long sparse = Enumerable.Range(0, c.Layers).LongCount(moe.IsSparse);
+                info["experts"] = moe.Experts;
+                info["top_k"] = moe.TopK;
+                info["expert_ffn"] = moe.ExpertFfn;
+                info["sparse_layers"] = sparse;
+                // What one token computes with: every parameter but the experts it is not routed to (3 projections each).
+                info["active_params"] = parameters - sparse * (moe.Experts - moe.TopK) * 3L * c.Hidden * moe.ExpertFfn;
+            }
             Output.KeyValues(io, r.GetValue(json), info);
             return 0;
         }));

@@ -67,7 +67,8 @@ public sealed class CheckpointReader : IDisposable
             var where = new Dictionary<string, (SafeTensorsFile, SafeTensorsEntry)>(StringComparer.Ordinal);
             foreach (var file in files)
                 foreach (var entry in file.Entries.OrderBy(e => e.Begin))
-                    if (check.Accept(file.Path, entry.Name, entry.Dtype, entry.Shape) is string name) where[name] = (file, entry);
+                    foreach (var part in Parts(config, entry))
+                        if (check.Accept(file.Path, part.Name, part.Dtype, part.Shape) is string name) where[name] = (file, part);
             // A missing tensor is the checkpoint's fault as a whole: for shards, the index that should have listed it.
             string single = Path.Combine(directory, HfCheckpoint.SingleFile);
             check.CheckComplete(File.Exists(single) ? single : Path.Combine(directory, HfCheckpoint.IndexFile));
@@ -91,6 +92,16 @@ public sealed class CheckpointReader : IDisposable
             throw new CheckpointException(configPath,
                 $"describes more than {limit} parameters, but the weight files hold {storedTensors} tensors ({config.Family.Keys.Layers} is {config.Layers})");
         return parameters;
+    }
+
+    /// <summary>The parameters one stored tensor holds: itself, or the per-expert parts of a fused tensor, each a
+    /// contiguous byte range of it, so an expert is read without reading its neighbours.</summary>
+    static IEnumerable<SafeTensorsEntry> Parts(ModelConfig config, SafeTensorsEntry entry)
+    {
+        if (config.Family.Fused?.Invoke(config, entry.Name, entry.Shape) is not { } parts) return [entry];
+        long size = SafeTensorsDtype.SizeOf(entry.Dtype);
+        return parts.Select(p => new SafeTensorsEntry(p.Name, entry.Dtype, p.Shape, entry.Begin + p.ElementOffset * size,
+            entry.Begin + (p.ElementOffset + p.Shape.Aggregate(1L, (a, b) => a * b)) * size));
     }
 
     static List<SafeTensorsFile> WeightFiles(string directory)
@@ -162,7 +173,7 @@ public sealed class CheckpointReader : IDisposable
     {
         var (file, entry) = Locate(name);
         TensorRead?.Invoke(name);
-        return file.ReadFloat32(entry.Name);
+        return file.ReadFloat32(entry);
     }
 
     /// <summary>Fills every parameter of <paramref name="module"/> from the checkpoint tensor named
@@ -176,10 +187,13 @@ public sealed class CheckpointReader : IDisposable
             var (file, entry) = Locate(name);
             TensorRead?.Invoke(name);
             // The stored dtype is copied into the float32 parameter directly: no float32 temporary of the tensor.
-            using var raw = file.ReadRaw(entry.Name);
+            using var raw = file.ReadRaw(entry);
             parameter.copy_(raw);
             // A parent with NaN or Inf weights poisons importance scores and every child; refuse unless asked not to.
-            if (!parameter.isfinite().all().item<bool>())
+            // Disposed here, not left to the GC: a block of 384 experts would otherwise leave that many mask tensors behind.
+            using var finite = parameter.isfinite();
+            using var allFinite = finite.all();
+            if (!allFinite.item<bool>())
             {
                 if (!AllowNonFinite)
                     throw new CheckpointException(file.Path, $"tensor '{entry.Name}' contains NaN or Inf values (pass --allow-nan to load it anyway)");

@@ -152,9 +152,13 @@ public sealed class SafeTensorsFile : IDisposable
         _entries.TryGetValue(name, out var e) ? e : throw new CheckpointException(Path, $"has no tensor '{name}'");
 
     /// <summary>Reads a tensor in its stored dtype.</summary>
-    public torch.Tensor ReadRaw(string name)
+    public torch.Tensor ReadRaw(string name) => ReadRaw(Entry(name));
+
+    /// <summary>Reads the bytes <paramref name="e"/> describes in its stored dtype: a tensor of this file's header, or a
+    /// contiguous part of one (an expert inside a fused tensor).</summary>
+    public torch.Tensor ReadRaw(SafeTensorsEntry e)
     {
-        var e = Entry(name);
+        string name = e.Name;
         var tensor = torch.empty(e.Shape, e.Dtype);
         if (e.End == e.Begin) return tensor;
         lock (_stream)
@@ -167,9 +171,12 @@ public sealed class SafeTensorsFile : IDisposable
     }
 
     /// <summary>Reads a tensor converted to float32, the dtype all computation uses.</summary>
-    public torch.Tensor ReadFloat32(string name)
+    public torch.Tensor ReadFloat32(string name) => ReadFloat32(Entry(name));
+
+    /// <summary>Reads <paramref name="entry"/> (see <see cref="ReadRaw(SafeTensorsEntry)"/>) converted to float32.</summary>
+    public torch.Tensor ReadFloat32(SafeTensorsEntry entry)
     {
-        var raw = ReadRaw(name);
+        var raw = ReadRaw(entry);
         if (raw.dtype == torch.ScalarType.Float32) return raw;
         using (raw) return raw.to_type(torch.ScalarType.Float32);
     }

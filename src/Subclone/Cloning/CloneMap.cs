@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Subclone.Cloning;
 
@@ -19,8 +20,20 @@ public sealed record CloneMap
     public required int[][] Heads { get; init; }
     /// <summary>[child layer] → kept key/value heads (equals Heads without GQA).</summary>
     public required int[][] KvHeads { get; init; }
-    /// <summary>[child layer] → kept FFN neurons.</summary>
+    /// <summary>[child layer] → kept FFN neurons of a dense block's MLP (empty for a sparse block).</summary>
     public required int[][] FfnNeurons { get; init; }
+    /// <summary>[child layer] → kept experts of a sparse block, in the parent's order (empty for a dense block); null for dense parents.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int[][]? Experts { get; init; }
+    /// <summary>[child layer][kept expert] → that expert's kept FFN neurons; null for dense parents.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int[][][]? ExpertFfnNeurons { get; init; }
+    /// <summary>Experts each token is routed to in the child; null: the parent's.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? TopK { get; init; }
+    /// <summary>The model_type a one-expert, top-1 child is written as (mistral, qwen3); null: the parent's family.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DenseModelType { get; init; }
     /// <summary>Multiply linear weights whose input shrank from n to n' by √(n/n').</summary>
     public bool Scale { get; init; } = true;
     /// <summary>How the indices were chosen (importance, first, random, uniform), recorded for the reader.</summary>
@@ -32,13 +45,17 @@ public sealed record CloneMap
     public static CloneMap Identity(Models.ModelConfig c)
     {
         int[] Range(int n) => Enumerable.Range(0, n).ToArray();
+        bool Sparse(int l) => c.Moe?.IsSparse(l) ?? false;
         return new CloneMap
         {
             ResidualDims = Range(c.Hidden),
             LayerMap = Range(c.Layers),
             Heads = Enumerable.Range(0, c.Layers).Select(_ => Range(c.Heads)).ToArray(),
             KvHeads = Enumerable.Range(0, c.Layers).Select(_ => Range(c.KvHeads)).ToArray(),
-            FfnNeurons = Enumerable.Range(0, c.Layers).Select(_ => Range(c.Ffn)).ToArray(),
+            FfnNeurons = Enumerable.Range(0, c.Layers).Select(l => Sparse(l) ? [] : Range(c.Ffn)).ToArray(),
+            Experts = c.Moe is { } moe ? Enumerable.Range(0, c.Layers).Select(l => Sparse(l) ? Range(moe.Experts) : []).ToArray() : null,
+            ExpertFfnNeurons = c.Moe is { } m ? Enumerable.Range(0, c.Layers)
+                .Select(l => Sparse(l) ? Enumerable.Range(0, m.Experts).Select(_ => Range(m.ExpertFfn)).ToArray() : []).ToArray() : null,
         };
     }
 
@@ -84,13 +101,20 @@ public sealed record CloneMap
         int layers = LayerMap.Length;
         Check(Heads.Length == layers && KvHeads.Length == layers && FfnNeurons.Length == layers, "per-layer lists must have one entry per child layer");
         int groups = parent.Heads / parent.KvHeads;
+        ValidateExperts(parent, Check, Valid);
+        bool Dense(int l) => !(parent.Moe?.IsSparse(LayerMap[l]) ?? false);
+        int firstDense = Enumerable.Range(0, layers).FirstOrDefault(Dense, -1);
         for (int l = 0; l < layers; l++)
         {
-            Check(Heads[l].Length == Heads[0].Length && KvHeads[l].Length == KvHeads[0].Length && FfnNeurons[l].Length == FfnNeurons[0].Length,
+            Check(Heads[l].Length == Heads[0].Length && KvHeads[l].Length == KvHeads[0].Length
+                && (!Dense(l) || FfnNeurons[l].Length == FfnNeurons[firstDense].Length),
                 $"layer {l} keeps a different number of heads or neurons than layer 0; every layer must have the same shape");
             Check(Heads[l].Length > 0 && Valid(Heads[l], parent.Heads), $"layer {l}: heads must be distinct indices below {parent.Heads}");
             Check(KvHeads[l].Length > 0 && Valid(KvHeads[l], parent.KvHeads), $"layer {l}: KV heads must be distinct indices below {parent.KvHeads}");
-            Check(FfnNeurons[l].Length > 0 && Valid(FfnNeurons[l], parent.Ffn), $"layer {l}: FFN neurons must be distinct indices below {parent.Ffn}");
+            if (Dense(l))
+                Check(FfnNeurons[l].Length > 0 && Valid(FfnNeurons[l], parent.Ffn), $"layer {l}: FFN neurons must be distinct indices below {parent.Ffn}");
+            else
+                Check(FfnNeurons[l].Length == 0, $"layer {l}: a sparse block keeps experts, not dense FFN neurons");
             Check(Heads[l].All(h => KvHeads[l].Contains(h / groups)), $"layer {l}: a kept query head's KV head is not kept");
             Check(Heads[l].Length % KvHeads[l].Length == 0
                 && KvHeads[l].All(g => Heads[l].Count(h => h / groups == g) == Heads[l].Length / KvHeads[l].Length),
@@ -101,5 +125,42 @@ public sealed record CloneMap
             Check(Heads[l].Select((h, i) => h / groups == KvHeads[l][i / perKv]).All(ok => ok),
                 $"layer {l}: query heads must be listed group by group in the order of the kept KV heads ({perKv} per KV head)");
         }
+    }
+
+    /// <summary>The expert lists: present exactly for a parent with experts, one entry per child layer, the same
+    /// number of experts and neurons in every sparse block, and a top-k the kept experts can serve.</summary>
+    void ValidateExperts(Models.ModelConfig parent, Action<bool, string> check, Func<int[], int, bool> valid)
+    {
+        if (parent.Moe is not { } moe)
+        {
+            check(Experts is null && ExpertFfnNeurons is null && TopK is null && DenseModelType is null, "the parent has no experts to keep");
+            return;
+        }
+        check(Experts is not null && ExpertFfnNeurons is not null, "a parent with experts needs 'experts' and 'expert_ffn_neurons'");
+        int layers = LayerMap.Length;
+        check(Experts!.Length == layers && ExpertFfnNeurons!.Length == layers, "per-layer expert lists must have one entry per child layer");
+        int? experts = null, width = null;
+        for (int l = 0; l < layers; l++)
+        {
+            if (!moe.IsSparse(LayerMap[l]))
+            {
+                check(Experts[l].Length == 0 && ExpertFfnNeurons![l].Length == 0, $"layer {l}: a dense block keeps no experts");
+                continue;
+            }
+            check(Experts[l].Length > 0 && valid(Experts[l], moe.Experts) && Experts[l].SequenceEqual(Experts[l].Order()),
+                $"layer {l}: experts must be distinct ascending indices below {moe.Experts}");
+            check(ExpertFfnNeurons![l].Length == Experts[l].Length, $"layer {l}: one neuron list per kept expert");
+            experts ??= Experts[l].Length;
+            check(Experts[l].Length == experts, $"layer {l} keeps a different number of experts; every sparse block must have the same shape");
+            foreach (var neurons in ExpertFfnNeurons[l])
+            {
+                width ??= neurons.Length;
+                check(neurons.Length == width && neurons.Length > 0 && valid(neurons, moe.ExpertFfn),
+                    $"layer {l}: every kept expert must keep the same number of distinct FFN neurons below {moe.ExpertFfn}");
+            }
+        }
+        int topK = TopK ?? moe.TopK;
+        check(topK >= 1 && topK <= (experts ?? moe.Experts), $"top-k {topK} must be between 1 and the {experts ?? moe.Experts} kept experts");
+        check(DenseModelType is null || (experts ?? 1) == 1 && topK == 1, "a dense child keeps one expert with top-1 routing");
     }
 }

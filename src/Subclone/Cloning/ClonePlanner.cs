@@ -29,11 +29,28 @@ public static class ClonePlanner
         var heads = new int[child.Layers][];
         var kvHeads = new int[child.Layers][];
         var ffn = new int[child.Layers][];
+        // A parent with experts: which experts each sparse block keeps, and each kept expert's neurons. A dense child
+        // (the parent had experts, the child's family has none) keeps one expert per block, with top-1 routing.
+        var moe = parent.Moe;
+        bool dense = moe is not null && child.Moe is null;
+        int keepExperts = dense ? 1 : child.Moe?.Experts ?? 0, keepExpertFfn = dense ? child.Ffn : child.Moe?.ExpertFfn ?? 0;
+        var experts = moe is null ? null : new int[child.Layers][];
+        var expertFfn = moe is null ? null : new int[child.Layers][][];
         int groupSize = parent.Heads / parent.KvHeads, childGroupSize = child.Heads / child.KvHeads;
         for (int l = 0; l < child.Layers; l++)
         {
             int source = layerMap[l];
-            ffn[l] = Choose(parent.Ffn, child.Ffn, scores?.Ffn[source]);
+            if (moe is not null && moe.IsSparse(source))
+            {
+                ffn[l] = [];
+                experts![l] = Choose(moe.Experts, keepExperts, scores is null ? null : scores.ExpertMass?[source] ?? NoExpertScores());
+                expertFfn![l] = experts[l].Select(e => Choose(moe.ExpertFfn, keepExpertFfn, scores?.ExpertFfn?[source][e])).ToArray();
+            }
+            else
+            {
+                ffn[l] = Choose(parent.Ffn, child.Ffn, scores?.Ffn[source]);
+                if (moe is not null) (experts![l], expertFfn![l]) = ([], []);
+            }
             // A KV group's score is the sum of its query heads' scores; keep whole groups, then within each
             // kept group the best query heads when the query-per-KV ratio also shrinks.
             double[]? headScores = scores?.Heads[source];
@@ -46,11 +63,17 @@ public static class ClonePlanner
         return new CloneMap
         {
             ResidualDims = residual, LayerMap = layerMap, Heads = heads, KvHeads = kvHeads, FfnNeurons = ffn,
+            Experts = experts, ExpertFfnNeurons = expertFfn,
+            TopK = moe is null ? null : dense ? 1 : child.Moe!.TopK,
+            DenseModelType = dense ? child.ModelType : null,
             Scale = options.Scale,
             Selection = options.Selection.ToString().ToLowerInvariant(),
             Depth = options.KeepLayers is not null ? "explicit" : options.Selection == Selection.Uniform ? "first" : options.Depth.ToString().ToLowerInvariant(),
         };
     }
+
+    static double[] NoExpertScores() =>
+        throw new UserInputException("the importance scores have no expert statistics (measure them on the parent with experts)");
 
     /// <summary>Indices of the k largest scores, in ascending index order (ties broken by the lower index).</summary>
     public static int[] TopK(double[] score, int k) =>

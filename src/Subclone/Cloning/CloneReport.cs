@@ -51,7 +51,9 @@ public static class CloneReport
     {
         var json = new JsonObject
         {
-            ["format"] = "subclone.clone_map/1",
+            // Version 2 adds the expert lists (experts, expert_ffn_neurons, top_k, dense_model_type); a version-1 map
+            // (no experts) reads unchanged.
+            ["format"] = "subclone.clone_map/2",
             ["parent"] = new JsonObject
             {
                 ["origin"] = origin,
@@ -78,11 +80,20 @@ public static class CloneReport
         return json;
     }
 
-    static JsonObject Shape(ModelConfig c) => new()
+    static JsonObject Shape(ModelConfig c)
     {
-        ["hidden"] = c.Hidden, ["layers"] = c.Layers, ["heads"] = c.Heads, ["kv_heads"] = c.KvHeads,
-        ["head_dim"] = c.HeadDim, ["ffn"] = c.Ffn, ["vocab"] = c.Vocab,
-    };
+        var shape = new JsonObject
+        {
+            ["hidden"] = c.Hidden, ["layers"] = c.Layers, ["heads"] = c.Heads, ["kv_heads"] = c.KvHeads,
+            ["head_dim"] = c.HeadDim, ["ffn"] = c.Ffn, ["vocab"] = c.Vocab,
+        };
+        if (c.Moe is { } moe)
+        {
+            shape["experts"] = moe.Experts; shape["top_k"] = moe.TopK; shape["expert_ffn"] = moe.ExpertFfn;
+            shape["dense_layers"] = new JsonArray(moe.DenseLayers.Select(l => (JsonNode)l).ToArray());
+        }
+        return shape;
+    }
 
     /// <summary>The format string this code writes and reads.</summary>
     public const string Format = "subclone.clone_map/1";

@@ -2,8 +2,12 @@ using Subclone.Models;
 
 namespace Subclone.Cloning;
 
-/// <summary>The child's shape. Null fields keep the parent's value.</summary>
-public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? Heads = null, int? KvHeads = null, int? Ffn = null)
+/// <summary>The child's shape. Null fields keep the parent's value. For a parent with experts: <paramref name="Experts"/>
+/// kept per sparse block, <paramref name="TopK"/> routed per token (default: the parent's, at most the kept experts),
+/// <paramref name="ExpertFfn"/> neurons per kept expert, and <paramref name="Dense"/> to write a one-expert child as
+/// the dense family (see <see cref="DenseChild"/>).</summary>
+public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? Heads = null, int? KvHeads = null, int? Ffn = null,
+    int? Experts = null, int? TopK = null, int? ExpertFfn = null, bool Dense = false)
 {
     /// <summary>Every width × <paramref name="ratio"/> (heads rounded to whole KV groups), depth unchanged unless given.</summary>
     public static CloneTarget FromRatio(ModelConfig parent, double ratio, int? layers = null)
@@ -15,7 +19,8 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
         int hidden = parent.Family.FreeHeadDim
             ? Math.Max(1, (int)Math.Round(parent.Hidden * ratio))
             : heads * parent.HeadDim;  // GPT-2, BERT and ViT tie hidden to heads × head_dim
-        return new CloneTarget(hidden, layers, heads, kv, Math.Max(1, (int)Math.Round(parent.Ffn * ratio)));
+        int? expertFfn = parent.Moe is { } moe ? Math.Max(1, (int)Math.Round(moe.ExpertFfn * ratio)) : null;
+        return new CloneTarget(hidden, layers, heads, kv, Math.Max(1, (int)Math.Round(parent.Ffn * ratio)), ExpertFfn: expertFfn);
     }
 
     /// <summary>The largest uniform shrink (same ratio for every width) whose child has at most <paramref name="budget"/> parameters.</summary>
@@ -61,8 +66,31 @@ public sealed record CloneTarget(int? Hidden = null, int? Layers = null, int? He
                 $"{parent.ModelType} needs hidden = heads × head_dim: {heads} × {parent.HeadDim} = {heads * parent.HeadDim}, not {hidden}");
         // Per-layer fields follow the default depth cut, so the shape is a consistent config of its own (a random-init
         // child is built from it); a clone's config comes from its map instead (Subcloner.ChildConfig).
-        var shape = parent with { Hidden = hidden, Layers = layers, Heads = heads, KvHeads = kv, Ffn = ffn };
-        return layers == parent.Layers ? shape : shape.WithLayerMap(ClonePlanner.LayerMap(parent, layers, null, new CloneOptions()), parent.Layers);
+        var child = parent with { Hidden = hidden, Layers = layers, Heads = heads, KvHeads = kv, Ffn = ffn };
+        var layerMap = ClonePlanner.LayerMap(parent, layers, null, new CloneOptions());
+        if (layers != parent.Layers) child = child.WithLayerMap(layerMap, parent.Layers);
+        if (parent.Moe is not { } moe)
+        {
+            Check(Experts is null && TopK is null && ExpertFfn is null && !Dense, $"{parent.ArchitectureName} has no experts to cut (--experts, --top-k, --expert-ffn)");
+            return child;
+        }
+        int experts = Experts ?? moe.Experts, topK = TopK ?? Math.Min(moe.TopK, experts);
+        // Where one key holds both widths (Mixtral's intermediate_size), --ffn and --expert-ffn are the same cut.
+        bool oneWidth = parent.Family.Moe!.ExpertFfnKey is null;
+        int expertFfn = ExpertFfn ?? (oneWidth ? Ffn : null) ?? moe.ExpertFfn;
+        Check(experts >= 1 && experts <= moe.Experts, $"experts {experts} must be between 1 and the parent's {moe.Experts}");
+        Check(topK >= 1 && topK <= experts, $"top-k {topK} must be between 1 and the child's {experts} experts");
+        Check(expertFfn >= 1 && expertFfn <= moe.ExpertFfn, $"expert-ffn {expertFfn} must be between 1 and the parent's {moe.ExpertFfn}");
+        // Which child blocks are sparse follows the layer map; the default (middle) map stands in for sizing.
+        var childMoe = moe.ForLayers(layerMap) with { Experts = experts, TopK = topK, ExpertFfn = expertFfn };
+        // With no dense block left the dense width is unused; like the map (Subcloner.ChildConfig), keep the parent's.
+        bool anyDense = Enumerable.Range(0, layers).Any(l => !childMoe.IsSparse(l));
+        child = child with { Moe = childMoe, Ffn = oneWidth ? expertFfn : anyDense ? ffn : parent.Ffn };
+        if (!Dense) return child;
+        if (Ffn is int denseFfn && !oneWidth)
+            Check(denseFfn == expertFfn, $"a dense child has one FFN width: --ffn {denseFfn} differs from --expert-ffn {expertFfn}");
+        if (!oneWidth) Check(expertFfn <= parent.Ffn, $"expert-ffn {expertFfn} exceeds the dense blocks' {parent.Ffn}");
+        return DenseChild.Config(child with { Ffn = expertFfn });
     }
 
     /// <summary>Parameters of a model with this config, without building it.</summary>

@@ -15,6 +15,9 @@ public sealed class ImportanceProbe : ActivationProbe
     readonly double[][] _residual, _ffn, _heads;
     readonly double[] _influence;
     readonly double[] _tokens;
+    // Mixture-of-experts sums: per sparse block, per expert; null for dense models (see ImportanceScores.ExpertMass).
+    readonly double[][]? _expertMass, _expertContribution, _expertTokens;
+    readonly double[][][]? _expertFfn;
 
     /// <summary>Empty sums for a model of <paramref name="config"/>'s shape.</summary>
     public ImportanceProbe(ModelConfig config)
@@ -25,6 +28,14 @@ public sealed class ImportanceProbe : ActivationProbe
         _heads = Jagged(l, config.Heads);
         _influence = new double[l];
         _tokens = new double[l];
+        if (config.Moe is { } moe)
+        {
+            int Experts(int layer) => moe.IsSparse(layer) ? moe.Experts : 0;
+            _expertMass = Enumerable.Range(0, l).Select(i => new double[Experts(i)]).ToArray();
+            _expertContribution = Enumerable.Range(0, l).Select(i => new double[Experts(i)]).ToArray();
+            _expertTokens = Enumerable.Range(0, l).Select(i => new double[Experts(i)]).ToArray();
+            _expertFfn = Enumerable.Range(0, l).Select(i => Jagged(Experts(i), moe.ExpertFfn)).ToArray();
+        }
     }
 
     static double[][] Jagged(int rows, int cols) => Enumerable.Range(0, rows).Select(_ => new double[cols]).ToArray();
@@ -84,6 +95,43 @@ public sealed class ImportanceProbe : ActivationProbe
         Add(_heads[layer], a.sum([0L, 2L]).mean([-1L]));
     }
 
+    /// <summary>[N] float64 weights of the block's flattened tokens at <paramref name="tokens"/> (all of them when null), or null without a mask.</summary>
+    Tensor? FlatWeights(Tensor? tokens)
+    {
+        if (TokenMask is null) return null;
+        var w = TokenMask.to_type(ScalarType.Float64).reshape(-1);
+        return tokens is null ? w : w.index_select(0, tokens);
+    }
+
+    /// <summary>Adds each expert's gate weight over every token: its routed probability mass.</summary>
+    public override void OnRouting(int layer, Tensor weights)
+    {
+        using var scope = NewDisposeScope();
+        var w = weights.detach().to_type(ScalarType.Float64);
+        if (FlatWeights(null) is { } mask) w = w * mask.unsqueeze(-1);
+        Add(_expertMass![layer], w.sum([0L]));
+    }
+
+    /// <summary>Adds |expert activation| per neuron over the tokens routed to the expert, and counts them.</summary>
+    public override void OnExpertHidden(int layer, int expert, Tensor hidden, Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var a = hidden.detach().abs().to_type(ScalarType.Float64);
+        var mask = FlatWeights(tokens);
+        if (mask is not null) a = a * mask.unsqueeze(-1);
+        Add(_expertFfn![layer][expert], a.sum([0L]));
+        _expertTokens![layer][expert] += mask is null ? tokens.shape[0] : mask.sum().item<double>();
+    }
+
+    /// <summary>Adds ‖gate weight · expert output‖ over the tokens routed to the expert.</summary>
+    public override void OnExpertOutput(int layer, int expert, Tensor contribution, Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var norms = contribution.detach().to_type(ScalarType.Float64).norm(dim: -1);
+        if (FlatWeights(tokens) is { } mask) norms = norms * mask;
+        _expertContribution![layer][expert] += norms.sum().item<double>();
+    }
+
     /// <summary>Tokens that have passed through the first block (patches + [CLS] for ViT), padding excluded.</summary>
     public long TokensSeen => (long)_tokens[0];
 
@@ -96,6 +144,10 @@ public sealed class ImportanceProbe : ActivationProbe
             Residual = Mean(_residual),
             Ffn = Mean(_ffn),
             Heads = Mean(_heads),
+            ExpertMass = _expertMass is null ? null : Mean(_expertMass),
+            ExpertContribution = _expertContribution is null ? null : Mean(_expertContribution),
+            ExpertFfn = _expertFfn?.Select((experts, l) => experts.Select((row, e) =>
+                row.Select(v => _expertTokens![l][e] > 0 ? v / _expertTokens[l][e] : 0).ToArray()).ToArray()).ToArray(),
             BlockInfluence = _influence.Select((v, l) => _tokens[l] > 0 ? v / _tokens[l] : 0).ToArray(),
             CalibrationTokens = calibrationTokens,
             CalibrationSource = source,

@@ -18,6 +18,16 @@ public sealed record ImportanceScores
     public required double[][] Heads { get; init; }
     /// <summary>[layer]: mean ‖f(x)‖ / ‖x + f(x)‖; small means close to identity.</summary>
     public required double[] BlockInfluence { get; init; }
+    /// <summary>[layer][expert]: the gate weight the expert receives, averaged over every token (zero where it is not
+    /// routed): its routed probability mass. Null for dense models; an empty row for a dense block.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[][]? ExpertMass { get; init; }
+    /// <summary>[layer][expert]: ‖gate weight · expert output‖ averaged over every token: the magnitude of its contribution.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[][]? ExpertContribution { get; init; }
+    /// <summary>[layer][expert][neuron]: mean |down-projection input| of the expert over the tokens routed to it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double[][][]? ExpertFfn { get; init; }
     /// <summary>Real (non-padding) tokens the scores were measured on.</summary>
     public long CalibrationTokens { get; init; }
     /// <summary>Where the calibration data came from (files, the default corpus, random ids).</summary>

@@ -13,6 +13,16 @@ public static partial class ParameterLayout
     [GeneratedRegex(@"\.(h|layers|layer)\.(\d+)\.")]
     private static partial Regex LayerIndex();
 
+    [GeneratedRegex(@"\.experts\.(\d+)\.")]
+    private static partial Regex ExpertIndex();
+
+    /// <summary>The expert index in a sparse block's parameter name, or null outside the experts.</summary>
+    public static int? ExpertOf(string name) =>
+        ExpertIndex().Match(name) is { Success: true } m ? int.Parse(m.Groups[1].Value) : null;
+
+    /// <summary>The same parameter of another expert.</summary>
+    public static string WithExpert(string name, int expert) => ExpertIndex().Replace(name, $".experts.{expert}.", 1);
+
     /// <summary>The block index in a parameter name, or null for embeddings, final norm and head.</summary>
     public static int? LayerOf(string name) =>
         LayerIndex().Match(name) is { Success: true } m ? int.Parse(m.Groups[2].Value) : null;

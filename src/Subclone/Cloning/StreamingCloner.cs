@@ -91,9 +91,6 @@ public static class StreamingCloner
         map.Validate(parent.Config, "clone map");
         var child = Subcloner.ChildConfig(parent.Config, map);
         var shapes = TransformerModel.ParameterShapes(child, parent.HasPooler);
-        var expected = Slicer.ChildNames(parent.Parameters.Select(p => p.Name), child.Layers).Order(StringComparer.Ordinal);
-        if (!expected.SequenceEqual(shapes.Select(s => s.Name).Order(StringComparer.Ordinal)))
-            throw new InvalidOperationException($"the child's parameters do not follow from the parent's ({child.ArchitectureName})");
 
         using var writer = CheckpointWriter.Create(directory, child, shapes, dtype, overwrite, maxShardBytes);
         int done = 0;
@@ -101,7 +98,7 @@ public static class StreamingCloner
         {
             using (var scope = NewDisposeScope())
             {
-                var source = parent.ReadFloat32(Slicer.SourceName(name, map));
+                var source = parent.ReadFloat32(Slicer.SourceName(parent.Config, name, map));
                 writer.Write(name, Slicer.SliceTensor(parent.Config, name, source, map));
             }
             NativeHeap.Trim();

@@ -20,4 +20,15 @@ public abstract class ActivationProbe
 
     /// <summary>Each head's attention output softmax(QKᵀ/√d)V before the output projection, [B, H, T, head_dim].</summary>
     public virtual void OnHeadOutputs(int layer, Tensor heads) { }
+
+    /// <summary>A sparse block's gate weights, [N, experts] over the block's N = B·T tokens: each token's top-k
+    /// weights (renormalised where the config says), zero for experts it is not routed to.</summary>
+    public virtual void OnRouting(int layer, Tensor weights) { }
+
+    /// <summary>One expert's down-projection input, [n, F], for the n tokens routed to it (<paramref name="tokens"/>,
+    /// indices into the block's flattened B·T tokens).</summary>
+    public virtual void OnExpertHidden(int layer, int expert, Tensor hidden, Tensor tokens) { }
+
+    /// <summary>One expert's gate-weighted output, [n, D], for the tokens routed to it: what it adds to the residual stream.</summary>
+    public virtual void OnExpertOutput(int layer, int expert, Tensor contribution, Tensor tokens) { }
 }

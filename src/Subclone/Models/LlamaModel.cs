@@ -88,8 +88,11 @@ public sealed class LlamaBlock : nn.Module
     public LlamaAttention self_attn;
     /// <summary>RMSNorm before the MLP, or (OLMo 2) on the attention's output.</summary>
     public RmsNorm post_attention_layernorm;
-    /// <summary>The gated feed-forward network.</summary>
-    public LlamaMlp mlp;
+    /// <summary>The feed-forward network: the gated MLP or (Qwen3-MoE, OLMoE) a sparse mixture of experts; null in a
+    /// Mixtral block, whose experts are <see cref="block_sparse_moe"/>.</summary>
+    public FeedForward? mlp;
+    /// <summary>Mixtral's sparse mixture of experts (its module name); null otherwise.</summary>
+    public FeedForward? block_sparse_moe;
     /// <summary>OLMo 2: RMSNorm on the MLP's output; null otherwise.</summary>
     public RmsNorm? post_feedforward_layernorm;
     readonly int _layer;
@@ -101,11 +104,19 @@ public sealed class LlamaBlock : nn.Module
         if (!postNorms) input_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         self_attn = new LlamaAttention(config, layer);
         post_attention_layernorm = new RmsNorm(config.Hidden, config.NormEps);
-        mlp = new LlamaMlp(config, layer);
+        if (config.Family.Moe is { } moe && config.Moe!.IsSparse(layer))
+        {
+            var sparse = new SparseMoeBlock(config, moe, layer);
+            if (moe.Module == nameof(block_sparse_moe)) block_sparse_moe = sparse; else mlp = sparse;
+        }
+        else mlp = new LlamaMlp(config, layer);
         if (postNorms) post_feedforward_layernorm = new RmsNorm(config.Hidden, config.NormEps);
         _layer = layer;
         RegisterComponents();
     }
+
+    /// <summary>Whichever feed-forward network the block has.</summary>
+    FeedForward FeedForward => mlp ?? block_sparse_moe!;
 
     /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin(RopeParameters, int, long)"/>; reported to <paramref name="probe"/>.</summary>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
@@ -114,12 +125,12 @@ public sealed class LlamaBlock : nn.Module
         if (post_feedforward_layernorm is null)
         {
             var h = x + self_attn.Forward(input_layernorm!.forward(x), cos, sin, probe);
-            y = h + mlp.Forward(post_attention_layernorm.forward(h), probe);
+            y = h + FeedForward.Forward(post_attention_layernorm.forward(h), probe);
         }
         else
         {
             var h = x + post_attention_layernorm.forward(self_attn.Forward(x, cos, sin, probe));
-            y = h + post_feedforward_layernorm.forward(mlp.Forward(h, probe));
+            y = h + post_feedforward_layernorm.forward(FeedForward.Forward(h, probe));
         }
         probe?.OnBlock(_layer, x, y);
         return y;
@@ -204,7 +215,7 @@ public sealed class LlamaAttention : nn.Module
 }
 
 /// <summary>The gated feed-forward network: down(act(gate(x)) · up(x)).</summary>
-public sealed class LlamaMlp : nn.Module
+public sealed class LlamaMlp : FeedForward
 {
     /// <summary>Gate and up projections [F, D], and the down projection [D, F].</summary>
     public LinearLayer gate_proj, up_proj, down_proj;
@@ -223,7 +234,7 @@ public sealed class LlamaMlp : nn.Module
     }
 
     /// <summary>[B, T, D] → [B, T, D]; the FFN neurons' activations go to <paramref name="probe"/>.</summary>
-    public Tensor Forward(Tensor x, ActivationProbe? probe)
+    public override Tensor Forward(Tensor x, ActivationProbe? probe)
     {
         var hidden = Activations.Apply(_activation, gate_proj.forward(x)) * up_proj.forward(x);
         probe?.OnFfnHidden(_layer, hidden);

@@ -59,6 +59,8 @@ public sealed record ModelConfig
     public int Labels { get; init; }
     /// <summary>Standard deviation of Hugging Face's random weight initialisation.</summary>
     public double InitializerRange { get; init; } = 0.02;
+    /// <summary>Mixture-of-experts routing (experts, top-k, expert width, sparse blocks); null for dense models.</summary>
+    public MoeShape? Moe { get; init; }
     /// <summary>The config.json this shape was parsed from (a copy), carried into children and saved checkpoints.</summary>
     public JsonObject Raw { get; init; } = new();
 

@@ -45,7 +45,7 @@ public sealed class BadConfigTests : IDisposable
     [Theory]
     [InlineData("gpt2", "model_type", Remove, "is missing required field 'model_type'")]
     [InlineData("gpt2", "model_type", "\"t5\"", "model_type 't5' is not supported")]
-    [InlineData("gpt2", "model_type", "\"clip\"", "model_type 'clip' is not supported (gpt2, llama, mistral, qwen2, qwen3, olmo2, gemma2, gemma3_text, bert, vit, phi3, gpt_neox)")]
+    [InlineData("gpt2", "model_type", "\"clip\"", "model_type 'clip' is not supported (gpt2, llama, mistral, qwen2, qwen3, olmo2, gemma2, gemma3_text, mixtral, qwen3_moe, olmoe, bert, vit, phi3, gpt_neox)")]
     [InlineData("gpt2", "model_type", "2", "field 'model_type' must be a string")]
     [InlineData("gpt2", "n_embd", Remove, "is missing required field 'n_embd'")]
     [InlineData("gpt2", "vocab_size", "null", "is missing required field 'vocab_size'")]

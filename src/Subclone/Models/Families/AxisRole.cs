@@ -18,6 +18,11 @@ public abstract record AxisRole
     /// <summary>FFN neurons of the block.</summary>
     public static AxisRole Ffn { get; } = new FfnAxis();
 
+    /// <summary>A sparse block's experts: the router's rows (Mixtral's gate [experts, hidden]).</summary>
+    public static AxisRole Experts { get; } = new ExpertsAxis();
+    /// <summary>FFN neurons of one expert (w1/w3's rows, w2's columns): each kept expert keeps its own.</summary>
+    public static AxisRole ExpertFfn { get; } = new ExpertFfnAxis();
+
     /// <summary>The parts one after another, each cut by its own role: GPT-2's c_attn is Packed(Heads, Heads, Heads).</summary>
     public static AxisRole Packed(params AxisRole[] parts) => new PackedAxis(parts);
 
@@ -80,6 +85,26 @@ public sealed record FfnAxis : AxisRole
     public override int[]? Kept(ModelConfig parent, KeptUnits kept) => kept.Block().FfnNeurons;
 }
 
+/// <summary>See <see cref="AxisRole.Experts"/>.</summary>
+public sealed record ExpertsAxis : AxisRole
+{
+    /// <inheritdoc/>
+    public override long? Extent(ModelConfig config) => config.Moe?.Experts ?? 0;
+    /// <inheritdoc/>
+    public override int[]? Kept(ModelConfig parent, KeptUnits kept) =>
+        kept.Block().Experts ?? throw new InvalidOperationException("an expert axis in a block the map keeps no experts of");
+}
+
+/// <summary>See <see cref="AxisRole.ExpertFfn"/>.</summary>
+public sealed record ExpertFfnAxis : AxisRole
+{
+    /// <inheritdoc/>
+    public override long? Extent(ModelConfig config) => config.Moe?.ExpertFfn ?? 0;
+    /// <inheritdoc/>
+    public override int[]? Kept(ModelConfig parent, KeptUnits kept) =>
+        kept.Block().ExpertFfn ?? throw new InvalidOperationException("an expert's FFN axis outside an expert");
+}
+
 /// <summary>See <see cref="AxisRole.Packed"/>; every part must have a model width (no <see cref="AxisRole.Whole"/> part).</summary>
 public sealed record PackedAxis(IReadOnlyList<AxisRole> Parts) : AxisRole
 {
@@ -136,5 +161,6 @@ public sealed record KeptUnits(int[] ResidualDims, KeptBlockUnits? BlockUnits = 
     public KeptBlockUnits Block() => BlockUnits ?? throw new InvalidOperationException("a per-block axis role on a parameter outside the blocks");
 }
 
-/// <summary>The query heads, KV heads and FFN neurons one child block keeps of its parent block.</summary>
-public sealed record KeptBlockUnits(int[] Heads, int[] KvHeads, int[] FfnNeurons);
+/// <summary>The query heads, KV heads and FFN neurons one child block keeps of its parent block; in a sparse block
+/// also the parent experts it keeps and, for the one expert being cut, that expert's kept FFN neurons.</summary>
+public sealed record KeptBlockUnits(int[] Heads, int[] KvHeads, int[] FfnNeurons, int[]? Experts = null, int[]? ExpertFfn = null);

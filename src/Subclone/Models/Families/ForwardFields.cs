@@ -46,7 +46,7 @@ public static class ForwardFields
         WhenSet("clip_qkv"), WhenTrue("qk_layernorm"), WhenTrue("use_qk_norm"),
         // Granite's multipliers.
         WhenNot("embedding_multiplier", 1), WhenNot("residual_multiplier", 1), WhenNot("attention_multiplier", 1), WhenNot("logits_scaling", 1),
-        // Mixture of experts (no MoE family is implemented).
+        // Mixture of experts: implemented by the MoE families (Mixtral, Qwen3-MoE, OLMoE), refused by the others.
         WhenSet("num_local_experts"), WhenSet("num_experts"), WhenSet("n_routed_experts"),
         // GPT-2's attention options.
         new("scale_attn_weights", json => IsFalse(json, "scale_attn_weights")),

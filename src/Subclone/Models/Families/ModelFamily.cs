@@ -10,7 +10,7 @@ namespace Subclone.Models.Families;
 /// static <c>Descriptor</c> per family lives in <c>Families/&lt;Name&gt;Family.cs</c>; a variant states only its delta
 /// with <c>with { … }</c>. Register a new family in <see cref="ModelFamilies.All"/>.
 /// </summary>
-public sealed record ModelFamily
+public sealed partial record ModelFamily
 {
     /// <summary>The family's name in messages and docs (Llama, GPT-2).</summary>
     public required string Name { get; init; }
@@ -49,6 +49,13 @@ public sealed record ModelFamily
     /// <summary>A name prefix of parameters a checkpoint may omit (BERT's <c>pooler.</c>); null when none.</summary>
     public string? OptionalPart { get; init; }
 
+    /// <summary>Mixture-of-experts blocks: the sparse module's names and config keys; null for dense families.</summary>
+    public MoeLayout? Moe { get; init; }
+
+    /// <summary>Splits a tensor stored in a fused layout (transformers v5's experts.gate_up_proj [E, 2F, D]) into the
+    /// per-expert parameters it holds; null: the family has no fused layout.</summary>
+    public FusedSplit? Fused { get; init; }
+
     /// <summary>head_dim may differ from hidden / heads, so a child's hidden width is free of its heads.</summary>
     public bool FreeHeadDim { get; init; }
     /// <summary>Positions are a learned table of max positions: longer sequences cannot run.</summary>
@@ -80,25 +87,44 @@ public sealed record ModelFamily
     public bool HasOptionalPart(IEnumerable<string> names) =>
         OptionalPart is { } prefix && names.Any(n => n.Contains(prefix, StringComparison.Ordinal));
 
-    /// <summary>The names and shapes of the module's state_dict, in order, lazily (a config may declare billions of layers).</summary>
+    /// <summary>The names and shapes of the module's state_dict, in order, lazily (a config may declare billions of layers).
+    /// A block's rows are those of its kind (sparse or dense MLP); a run of per-expert rows repeats, expert by expert.</summary>
     public IEnumerable<ParameterShape> Shapes(ModelConfig config, bool withOptionalPart = true)
     {
         var rows = Parameters.Where(r => r.IsPresent(config, withOptionalPart)).ToList();
         int firstBlock = rows.FindIndex(r => r.InBlock), afterBlocks = rows.FindLastIndex(r => r.InBlock) + 1;
         if (firstBlock < 0) firstBlock = afterBlocks = rows.Count;
         foreach (var r in rows.Take(firstBlock)) yield return new(r.Name, r.Shape(config));
+        var blockRows = rows.Skip(firstBlock).Take(afterBlocks - firstBlock).Where(r => r.InBlock).ToList();
         for (int layer = 0; layer < config.Layers; layer++)
-            foreach (var r in rows.Skip(firstBlock).Take(afterBlocks - firstBlock).Where(r => r.InBlock))
-                yield return new(r.NameAt(layer), r.Shape(config));
+        {
+            var present = blockRows.Where(r => r.IsPresentAt(config, layer)).ToList();
+            for (int i = 0; i < present.Count; i++)
+            {
+                if (!present[i].PerExpert) { yield return new(present[i].NameAt(layer), present[i].Shape(config)); continue; }
+                int end = i;
+                while (end < present.Count && present[end].PerExpert) end++;
+                for (int expert = 0; expert < (config.Moe?.Experts ?? 0); expert++)
+                    for (int j = i; j < end; j++) yield return new(present[j].NameAt(layer, expert), present[j].Shape(config));
+                i = end - 1;
+            }
+        }
         foreach (var r in rows.Skip(afterBlocks)) yield return new(r.Name, r.Shape(config));
     }
 
-    /// <summary>Parameters of a model of <paramref name="config"/> (a tied head counted once), without enumerating every block.</summary>
+    /// <summary>Parameters of a model of <paramref name="config"/> (a tied head counted once), without enumerating every
+    /// block unless the blocks differ in kind (sparse or dense).</summary>
     public long ParameterCount(ModelConfig config, bool withOptionalPart = true)
     {
-        long Elements(ParameterRow r) => r.Shape(config).Aggregate(1L, (a, b) => checked(a * b));
+        long Elements(ParameterRow r) => checked(r.Shape(config).Aggregate(1L, (a, b) => checked(a * b)) * (r.PerExpert ? config.Moe?.Experts ?? 0 : 1));
         var rows = Parameters.Where(r => r.IsPresent(config, withOptionalPart)).ToList();
-        return checked(rows.Where(r => !r.InBlock).Sum(Elements) + config.Layers * rows.Where(r => r.InBlock).Sum(Elements));
+        long outside = rows.Where(r => !r.InBlock).Sum(Elements);
+        var blockRows = rows.Where(r => r.InBlock).ToList();
+        if (blockRows.All(r => r.AtLayer is null)) return checked(outside + config.Layers * blockRows.Sum(Elements));
+        long blocks = 0;
+        for (int layer = 0; layer < config.Layers; layer++)
+            blocks = checked(blocks + blockRows.Where(r => r.IsPresentAt(config, layer)).Sum(Elements));
+        return checked(outside + blocks);
     }
 
     /// <summary>The row of parameter <paramref name="name"/> (an HF name) in a model of <paramref name="config"/>, or null.</summary>
@@ -108,9 +134,13 @@ public sealed record ModelFamily
         string template = BlockPattern().Match(name) is { Success: true } m
             ? string.Concat(name.AsSpan(0, m.Groups[1].Index), ParameterRow.LayerPlaceholder, name.AsSpan(m.Groups[1].Index + m.Groups[1].Length))
             : name;
+        template = ExpertIndex().Replace(template, ".experts." + ParameterRow.ExpertPlaceholder + ".", 1);
         // Rows may share a name under exclusive conditions (a variant's norm of another width): the present one wins.
         return byTemplate.TryGetValue(template, out var rows) ? rows.FirstOrDefault(r => r.IsPresent(config)) ?? rows[0] : null;
     }
+
+    [GeneratedRegex(@"\.experts\.\d+\.")]
+    private static partial Regex ExpertIndex();
 
     Regex BlockPattern() => BlockPatterns.GetValue(this, f =>
         new Regex("^" + Regex.Escape(f.BlockPrefix).Replace(Regex.Escape(ParameterRow.LayerPlaceholder), @"(\d+)"), RegexOptions.CultureInvariant));

@@ -16,6 +16,22 @@ public sealed record ParameterRow(string Name, Func<ModelConfig, long[]> Shape, 
     /// <summary>The placeholder for the block index in <see cref="Name"/>.</summary>
     public const string LayerPlaceholder = "{layer}";
 
+    /// <summary>The placeholder for the expert index in <see cref="Name"/> (a sparse block's experts.{expert}.w1.weight).</summary>
+    public const string ExpertPlaceholder = "{expert}";
+
+    /// <summary>Whether a block's kind has this row (sparse or dense MLP blocks); null: every block.</summary>
+    public Func<ModelConfig, int, bool>? AtLayer { get; init; }
+
+    /// <summary>The row is repeated for every expert of a sparse block.</summary>
+    public bool PerExpert => Name.Contains(ExpertPlaceholder, StringComparison.Ordinal);
+
+    /// <summary>The parameter's name for expert <paramref name="expert"/> in block <paramref name="layer"/>.</summary>
+    public string NameAt(int layer, int expert) =>
+        NameAt(layer).Replace(ExpertPlaceholder, expert.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    /// <summary>Whether block <paramref name="layer"/> of a model of <paramref name="config"/> has this row.</summary>
+    public bool IsPresentAt(ModelConfig config, int layer) => AtLayer?.Invoke(config, layer) ?? true;
+
     /// <summary>Whether the config has this parameter at all (a bias with attention_bias, an untied head); null: always.</summary>
     public Func<ModelConfig, bool>? When { get; init; }
 

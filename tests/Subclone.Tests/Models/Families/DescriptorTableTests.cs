@@ -37,6 +37,14 @@ public class DescriptorTableTests
         ["olmo2"] = [Decoder("olmo2"), With(Decoder("olmo2"), ("attention_bias", true))],
         ["gemma2"] = [Decoder("gemma2"), With(Decoder("gemma2"), ("attention_bias", true), ("tie_word_embeddings", true))],
         ["gemma3_text"] = [Decoder("gemma3_text"), With(Decoder("gemma3_text"), ("attention_bias", true), ("tie_word_embeddings", true))],
+        // Mixtures of experts: per-expert rows, and Qwen3-MoE's dense blocks (mlp_only_layers, decoder_sparse_step).
+        ["mixtral"] = [With(Decoder("mixtral"), ("num_local_experts", 3), ("num_experts_per_tok", 2))],
+        ["qwen3_moe"] =
+        [
+            With(Decoder("qwen3_moe"), ("num_experts", 4), ("num_experts_per_tok", 2), ("moe_intermediate_size", 12), ("mlp_only_layers", new JsonArray(1))),
+            With(Decoder("qwen3_moe"), ("num_experts", 4), ("num_experts_per_tok", 1), ("moe_intermediate_size", 12), ("decoder_sparse_step", 2)),
+        ],
+        ["olmoe"] = [With(Decoder("olmoe"), ("head_dim", null), ("num_experts", 4), ("num_experts_per_tok", 2), ("norm_topk_prob", true))],
         ["bert"] =
         [
             new JsonObject

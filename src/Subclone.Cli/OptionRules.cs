@@ -26,12 +26,19 @@ public static class OptionRules
     /// <summary>A rule: the option's value as typed → the problem with it, or null when it is fine.</summary>
     public delegate string? Rule(string value);
 
+    /// <summary>Where one command gives an option more values than the others: export also writes GGUF's q8_0.</summary>
+    public static IReadOnlyDictionary<(string Command, string Option), Rule> ByCommand { get; } = new Dictionary<(string, string), Rule>
+    {
+        [("export", "--dtype")] = OneOf([.. DtypeNames, "q8_0"]),
+    };
+
     /// <summary>Every option name with a rule, and the rule.</summary>
     public static IReadOnlyDictionary<string, Rule> ByName { get; } = new Dictionary<string, Rule>
     {
         // Shapes of a child (the parent's widths bound them further in CloneTarget).
         ["--hidden"] = Count(1, MaxCount), ["--heads"] = Count(1, MaxCount), ["--kv-heads"] = Count(1, MaxCount),
         ["--ffn"] = Count(1, MaxCount), ["--layers"] = Count(1, MaxLayers),
+        ["--experts"] = Count(1, MaxCount), ["--expert-ffn"] = Count(1, MaxCount),
         ["--ratio"] = Real(0, exclusiveMin: true, max: 1), ["--params"] = ParameterCount,
         ["--keep-layers"] = IdList("a layer index"),
         ["--select"] = OneOf("importance", "first", "random", "uniform"), ["--depth"] = OneOf("middle", "influence", "first"),
@@ -56,7 +63,7 @@ public static class OptionRules
         ["--prompt-ids"] = IdList("a token id"),
 
         // Paths: an empty one is never meant (and the file system's own message names no option).
-        ["--out"] = NonEmpty, ["--config"] = ExistingFile, ["--map"] = ExistingFile, ["--tokenizer"] = NonEmpty, ["--cache"] = Folder,
+        ["--out"] = NonEmpty, ["--gguf"] = NonEmpty, ["--config"] = ExistingFile, ["--map"] = ExistingFile, ["--tokenizer"] = NonEmpty, ["--cache"] = Folder,
         ["--val-data"] = NonEmpty, ["--distill"] = NonEmpty, ["--data"] = NonEmpty, ["--calib"] = NonEmpty,
     };
 
@@ -85,7 +92,7 @@ public static class OptionRules
     public static void AttachTo(Command command)
     {
         foreach (var option in command.Options)
-            if (ByName.TryGetValue(option.Name, out var rule))
+            if (ByCommand.TryGetValue((command.Name, option.Name), out var rule) || ByName.TryGetValue(option.Name, out rule))
                 option.Validators.Add(result => Check(result, option.Name, rule));
         var names = command.Options.Select(o => o.Name).ToHashSet();
         foreach (var (first, second, why) in Exclusive.Where(e => names.Contains(e.First) && names.Contains(e.Second)))

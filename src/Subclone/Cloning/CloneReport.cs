@@ -53,7 +53,7 @@ public static class CloneReport
         {
             // Version 2 adds the expert lists (experts, expert_ffn_neurons, top_k, dense_model_type); a version-1 map
             // (no experts) reads unchanged.
-            ["format"] = "subclone.clone_map/2",
+            ["format"] = Format,
             ["parent"] = new JsonObject
             {
                 ["origin"] = origin,
@@ -95,8 +95,11 @@ public static class CloneReport
         return shape;
     }
 
-    /// <summary>The format string this code writes and reads.</summary>
-    public const string Format = "subclone.clone_map/1";
+    /// <summary>The format string this code writes (version 2 added experts); version 1 maps, which have none, still read.</summary>
+    public const string Format = "subclone.clone_map/2";
+
+    /// <summary>Every format string this code reads.</summary>
+    public static readonly string[] ReadableFormats = ["subclone.clone_map/1", Format];
 
     /// <summary>Reads the map from a clone_map.json written by <see cref="Build(ModelSource, ModelConfig, CloneMap, ImportanceScores?)"/>.</summary>
     public static CloneMap ReadMap(string path) => CloneMap.FromJsonNode(ReadReport(path)["map"]!, path);
@@ -109,7 +112,7 @@ public static class CloneReport
     public static (CloneMap Map, string? Warning) ReadMap(string path, ModelConfig parent, string? parentFingerprint)
     {
         var report = ReadReport(path);
-        if (report["format"] is not JsonValue format || !format.TryGetValue(out string? version) || version != Format)
+        if (report["format"] is not JsonValue format || !format.TryGetValue(out string? version) || !ReadableFormats.Contains(version))
             throw new InvalidDataException($"{path}: format is {Describe(report["format"])}, not \"{Format}\"");
         if (report["parent"] is not JsonObject made) throw new InvalidDataException($"{path}: has no \"parent\" object");
         if (made["architecture"] is JsonValue arch && arch.TryGetValue(out string? architecture) && architecture != parent.ArchitectureName)

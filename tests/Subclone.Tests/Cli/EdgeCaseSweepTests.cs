@@ -63,6 +63,8 @@ public class EdgeCaseSweepTests(ITestOutputHelper output)
             "--cache", "{work}/cache"],
         "init" => ["--config", "{work}/gpt2-tiny/config.json", "--out", "{work}/initialised"],
         "demo" => ["--out", "{work}/demo"],
+        "tokenize" => ["{work}/hf-tiny-random-gpt2", "--text", "a short text"],
+        "export" => ["{work}/hf-tiny-random-gpt2", "--gguf", "{work}/exported.gguf"],
         _ => throw new InvalidOperationException($"the sweep has no base command line for '{command}': add one"),
     };
 

@@ -1,3 +1,4 @@
+using Subclone.Checkpoints;
 using Subclone.Checkpoints.Llama2c;
 using Subclone.Data.Tokenizers;
 

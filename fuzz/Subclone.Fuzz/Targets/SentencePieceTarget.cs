@@ -1,3 +1,4 @@
+using Subclone.Checkpoints;
 using Subclone.Data.Tokenizers;
 
 namespace Subclone.Fuzz;

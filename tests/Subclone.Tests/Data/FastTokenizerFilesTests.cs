@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Subclone.Checkpoints;
 using Subclone.Data.Tokenizers;
 using Subclone.Fuzz;
 using Subclone.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Subclone.Checkpoints;
 using Subclone.Data.Tokenizers;
 using Subclone.Tests.Support;
 

@@ -27,6 +27,6 @@ public class TrainWithTokenizerJsonTests
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Equal(File.ReadAllText(dir["tok/tokenizer.json"]), File.ReadAllText(dir["run/tokenizer.json"]));
         Assert.True(File.Exists(dir["run/tokenizer_config.json"]));
-        Assert.IsType<Subclone.Data.Tokenizers.FastTokenizer>(Subclone.Data.Tokenizers.TokenizerLoader.FromModelDirectory(dir["run"]));
+        Assert.IsType<Subclone.Data.Tokenizers.FastTokenizer>(Subclone.Checkpoints.TokenizerLoader.FromModelDirectory(dir["run"]));
     }
 }

@@ -1,9 +1,13 @@
 using System.Text.Json;
 using Subclone.Checkpoints.Llama2c;
+using Subclone.Data.Tokenizers;
 
-namespace Subclone.Data.Tokenizers;
+namespace Subclone.Checkpoints;
 
-/// <summary>Chooses a tokenizer for a model directory from the tokenizer files it contains.</summary>
+/// <summary>
+/// Chooses a tokenizer for a model directory from the tokenizer files it contains. It lives with the checkpoints,
+/// not in Subclone.Data.Tokenizers, because a llama2.c checkpoint's header decides which tok*.bin it uses.
+/// </summary>
 public static class TokenizerLoader
 {
     /// <summary>

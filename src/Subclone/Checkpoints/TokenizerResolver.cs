@@ -1,7 +1,7 @@
-
+using Subclone.Data.Tokenizers;
 using Subclone.Models;
 
-namespace Subclone.Data.Tokenizers;
+namespace Subclone.Checkpoints;
 
 /// <summary>Finds the tokenizer train and eval read text with: named by --tokenizer, or the model's own.</summary>
 public static class TokenizerResolver
@@ -38,7 +38,7 @@ public static class TokenizerResolver
     }
 
     /// <summary>
-    /// The directory whose tokenizer files (<see cref="Subclone.Checkpoints.HfCheckpoint.CompanionFiles"/>) travel with a
+    /// The directory whose tokenizer files (<see cref="HfCheckpoint.CompanionFiles"/>) travel with a
     /// model made with --tokenizer <paramref name="path"/>: the directory itself, or the one holding a file named
     /// tokenizer.json (so its tokenizer_config.json comes along); null for other files.
     /// </summary>

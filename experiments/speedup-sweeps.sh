@@ -23,20 +23,20 @@ case $part in
   # The larger parent (6 x 192) -> half width and half depth (3 x 96): best-vs-best with the distillation arm.
   # The presets are set inside the grid (--subclone-lr 1e-3) so the sweep has no extra preset runs.
   both)
-    "$subclone" compare "$out/parent" --data "${ts[@]}" --out "$out/parent-both" --force --ratio 0.5 --layers 3 \
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-both" --force --ratio 0.5 --layers 3 \
         --steps 60 --batch 8 --seq 128 --eval-every 10 --inits subclone,subclone+distill,random \
         --lr-grid 1e-3,3e-3 --subclone-lr 1e-3 --seeds 3 --json ;;
   # The same child at 1x, 2x and 4x the step budget, both starts at LR 1e-3 (their best above), 2 seeds.
   budgets)
-    "$subclone" compare "$out/parent" --data "${ts[@]}" --out "$out/parent-budgets" --force --ratio 0.5 --layers 3 \
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-budgets" --force --ratio 0.5 --layers 3 \
         --steps 30 --batch 8 --seq 128 --eval-every 5 --inits subclone,random --subclone-lr 1e-3 \
         --budgets 1,2,4 --seeds 2 --json ;;
   # Half width (full depth) and half depth (full width): both starts at LR 1e-3, 2 seeds.
   width)
-    "$subclone" compare "$out/parent" --data "${ts[@]}" --out "$out/parent-width" --force --ratio 0.5 \
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-width" --force --ratio 0.5 \
         --steps 40 --batch 8 --seq 128 --eval-every 10 --inits subclone,random --subclone-lr 1e-3 --seeds 2 --json ;;
   depth)
-    "$subclone" compare "$out/parent" --data "${ts[@]}" --out "$out/parent-depth" --force --layers 3 \
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-depth" --force --layers 3 \
         --steps 40 --batch 8 --seq 128 --eval-every 10 --inits subclone,random --subclone-lr 1e-3 --seeds 2 --json ;;
   *) echo "unknown part $part (stories | both | budgets | width | depth)" >&2; exit 2 ;;
 esac

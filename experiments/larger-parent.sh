@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The larger parent of docs/results.md ("A larger parent"): a Llama-style 6 x 192 (6 heads of 32, 3 KV heads,
-# FFN 512, vocab 512 from stories260K's tokenizer, 2.7M parameters) that Subclone pretrains itself on both
+# FFN 512, vocab 512 from stories260K's tokenizer, 2,533,824 parameters) that Subclone pretrains itself on both
 # TinyStories files. Sized to finish in about 45 minutes on one busy core of the shared 2-core machine: an 8 x 256
 # (5.9M) ran at 330 tokens/s here, which would have given it about 430 steps, too few to be a useful teacher.
+# In the session of docs/results.md the machine got busier (350 tokens/s instead of 600), so the run was stopped
+# after its step-400 checkpoint (36 min, validation loss 2.666) and the children were cut from that checkpoint.
 # Usage: experiments/larger-parent.sh [OUT] [BIN]  (BIN: a published subclone; default: publish one into OUT/bin)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -24,7 +24,7 @@ case $part in
   # The presets are set inside the grid (--subclone-lr 1e-3) so the sweep has no extra preset runs.
   both)
     "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-both" --force --ratio 0.5 --layers 3 \
-        --steps 60 --batch 8 --seq 128 --eval-every 10 --inits subclone,subclone+distill,random \
+        --steps 40 --batch 8 --seq 128 --eval-every 5 --inits subclone,subclone+distill,random \
         --lr-grid 1e-3,3e-3 --subclone-lr 1e-3 --seeds 3 --json ;;
   # The same child at 1x, 2x and 4x the step budget, both starts at LR 1e-3 (their best above), 2 seeds.
   budgets)

@@ -3,7 +3,7 @@
 # with --lr-grid and --seeds (and the distillation arm and --budgets for the larger parent). Budgets are small:
 # they ran on one busy core each of a shared 2-core machine within one session, so steps are few.
 # Usage: experiments/speedup-sweeps.sh PART [OUT] [BIN]
-#   PART: stories | stories-edge | stories-edge2 | stories-edge3 | both | budgets | width | depth   (the larger parent's parts need OUT/parent from larger-parent.sh)
+#   PART: stories | stories-edge | stories-edge2 | stories-edge3 | stories-budgets | both | budgets | width | depth   (the larger parent's parts need OUT/parent from larger-parent.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -39,6 +39,13 @@ case $part in
         --out "$out/stories-grid-edge3" --force --hidden 32 --heads 4 --kv-heads 2 --ffn 86 --layers 3 \
         --steps 120 --batch 16 --seq 128 --eval-every 10 --inits subclone,random --lr-grid 1e-1 \
         --subclone-lr 1e-1 --random-lr 1e-2 --seeds 3 --json ;;
+  # The trend with budget on stories260K: each start at its best LR above (subclone 3e-2, random 1e-2), 120,
+  # 240 and 480 steps, 2 seeds.
+  stories-budgets)
+    "$subclone" compare $S/stories260K/stories260K.bin --data $S/tinystories/tinystories_train_first1000.txt \
+        --out "$out/stories-budgets" --force --hidden 32 --heads 4 --kv-heads 2 --ffn 86 --layers 3 \
+        --steps 120 --batch 16 --seq 128 --eval-every 10 --inits subclone,random \
+        --subclone-lr 3e-2 --random-lr 1e-2 --budgets 1,2,4 --seeds 2 --json ;;
   # The larger parent (6 x 192) -> half width and half depth (3 x 96): best-vs-best with the distillation arm.
   # The presets are set inside the grid (--subclone-lr 1e-3) so the sweep has no extra preset runs.
   both)

@@ -65,7 +65,8 @@ public sealed class CliIo(TextWriter stdout, TextWriter stderr, HubSettings? hub
 
     static string OneLineOf(string message) => message.ReplaceLineEndings(" ");
 
-    static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Relaxed escaping keeps names such as "subclone+distill" readable; the output is not embedded in HTML.
+    static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public void WriteJson(JsonNode node) => Out.WriteLine(FiniteJson.Of(node).ToJsonString(Compact));
 

@@ -56,7 +56,9 @@ public static class OptionRules
         ["--distill-temperature"] = Real(0, exclusiveMin: true, max: 1000), ["--distill-weight"] = Real(0, max: 1000),
         ["--subclone-lr"] = Real(0, exclusiveMin: true, max: 10), ["--random-lr"] = Real(0, exclusiveMin: true, max: 10),
         ["--subclone-wd"] = Real(0, max: 10), ["--random-wd"] = Real(0, max: 10),
-        ["--inits"] = NameList("subclone", "subclone-noscale", "uniform", "first", "random"),
+        ["--inits"] = NameList("subclone", "subclone+distill", "subclone-noscale", "uniform", "first", "random"),
+        // compare's sweeps: lists are parsed (and refused by name) by ComparisonSweep; a seed count is a small number.
+        ["--seeds"] = Count(1, 100), ["--lr-grid"] = NonEmpty, ["--wd-grid"] = NonEmpty, ["--budgets"] = NonEmpty,
 
         // Generation.
         ["--max-new-tokens"] = Count(0, MaxCount), ["--temperature"] = Real(0), ["--top-k"] = Count(0, int.MaxValue),

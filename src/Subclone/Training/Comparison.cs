@@ -21,6 +21,8 @@ public sealed record ComparisonPlan
         new Dictionary<ChildInit, (double, double)>();
     /// <summary>Calibration windows (of the training sequence length) drawn from the training split.</summary>
     public int CalibrationBatches { get; init; } = 8;
+    /// <summary>The grid, seeds and budgets every init is repeated over (default: its preset, one seed, one budget).</summary>
+    public ComparisonSweep Sweep { get; init; } = new();
 
     /// <summary>Refuses a plan that cannot be compared, before any work: the options' own checks, and evaluation
     /// turned off (a comparison is measured on its validation curves).</summary>
@@ -30,6 +32,7 @@ public sealed record ComparisonPlan
         if (Training.EvalEvery <= 0)
             throw new UserInputException($"--eval-every must be positive for compare, got {Training.EvalEvery}: the comparison is measured on each child's validation curve");
         if (Inits.Count == 0) throw new UserInputException("--inits names no init");
+        Sweep.Validate(Training.Steps);
         foreach (var (init, (lr, wd)) in Presets)
         {
             string who = init == ChildInit.Random ? "--random" : "--subclone";
@@ -39,9 +42,10 @@ public sealed record ComparisonPlan
     }
 }
 
-/// <summary>Runs one compared child's training: <paramref name="train"/> trains it, reporting each metrics row to the
-/// progress it is given; a caller wraps it (e.g. in a progress bar named after <paramref name="init"/>).</summary>
-public delegate TrainingSummary ChildRunner(string init, Func<IProgress<StepMetrics>, TrainingSummary> train);
+/// <summary>Runs one compared child's training of <paramref name="steps"/> steps: <paramref name="train"/> trains it,
+/// reporting each metrics row to the progress it is given; a caller wraps it (e.g. in a progress bar named
+/// <paramref name="label"/>: the init, grid point, seed, the run's place and the time left for the comparison).</summary>
+public delegate TrainingSummary ChildRunner(string label, int steps, Func<IProgress<StepMetrics>, TrainingSummary> train);
 
 /// <summary>
 /// The paper's experiment: build the same-shaped child several ways, train each for the same steps on the same
@@ -55,7 +59,7 @@ public static partial class Comparison
     /// next tokens and evaluated, its run written under <paramref name="outDir"/>/&lt;init&gt;.
     /// <paramref name="runChild"/> wraps each run (e.g. with a progress bar).
     /// </summary>
-    public static ComparisonResult Run(ModelSource parent, TokenDataset data, ComparisonPlan plan, string outDir,
+    public static ComparisonOutcome Run(ModelSource parent, TokenDataset data, ComparisonPlan plan, string outDir,
         Action<string>? status = null, ChildRunner? runChild = null, CancellationToken cancel = default)
     {
         if (!parent.Model.Config.IsDecoder) throw new UserInputException($"compare trains decoders; {parent.Model.Config.ArchitectureName} is not one yet");
@@ -64,22 +68,26 @@ public static partial class Comparison
         var opts = plan.Training;
 
         ImportanceScores? scores = null;
-        if (plan.Inits.Any(i => i is ChildInit.Subclone or ChildInit.SubcloneNoScale))
+        if (plan.Inits.Any(ChildInits.IsSubcloned))
         {
             status?.Invoke("calibrating the parent on the training split");
             var calibration = new TokenBatcher(data, opts.BatchSize, opts.SequenceLength, (ulong)opts.Seed ^ 0xCA11B).FixedWindows(data.Train, plan.CalibrationBatches);
             scores = Calibrator.Measure(parent.Model, calibration, string.Join(",", data.Info.Inputs), opts.Seed);
         }
 
-        // The same sampler seed for every init: each child sees exactly the same batches in the same order.
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperPreset, "training",
-            (child, _, options) => new LanguageModelTask(child, new TokenBatcher(data, opts.BatchSize, opts.SequenceLength, (ulong)opts.Seed), options));
+        // The same sampler seed for every init (and grid point) of a seed: each child sees exactly the same batches
+        // in the same order. The distillation arm also learns the parent's next-token distribution.
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}/{childConfig.KvHeads}, ffn {childConfig.Ffn}";
-        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Validation = ValidationMetric.NextTokenLoss };
+        return TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperPreset, "training",
+            (child, _, init, options) => new LanguageModelTask(child, new TokenBatcher(data, opts.BatchSize, opts.SequenceLength, (ulong)options.Seed), options)
+            {
+                Teacher = init == ChildInit.SubcloneDistill ? parent.Model : null,
+            },
+            (runs, steps) => new ComparisonResult(runs, steps, parent.Origin, shape) { Validation = ValidationMetric.NextTokenLoss });
     }
 
     /// <summary>The child for an init, and the parent residual dims each of its dims stands for.</summary>
-    static (TransformerModel Child, int[] Dims) Build(TransformerModel parent, ModelConfig childConfig, ChildInit init, ImportanceScores? scores, ComparisonPlan plan)
+    static (TransformerModel Child, int[] Dims) Build(TransformerModel parent, ModelConfig childConfig, ChildInit init, ImportanceScores? scores, ComparisonPlan plan, long seed)
     {
         var target = plan.Target;
         CloneResult Cut(Selection selection, bool scale, ImportanceScores? s) =>
@@ -89,8 +97,8 @@ public static partial class Comparison
             case ChildInit.Random:
                 // A random child stands for no parent dims; it is compared through the subclone's (or the first d).
                 var dims = scores is not null ? ClonePlanner.TopK(scores.ResidualGlobal, childConfig.Hidden) : Enumerable.Range(0, childConfig.Hidden).ToArray();
-                return (TransformerModel.Create(childConfig, plan.Training.Seed), dims);
-            case ChildInit.Subclone: { var c = Cut(Selection.Importance, true, scores); return (c.Child, c.Map.ResidualDims); }
+                return (TransformerModel.Create(childConfig, seed), dims);
+            case ChildInit.Subclone or ChildInit.SubcloneDistill: { var c = Cut(Selection.Importance, true, scores); return (c.Child, c.Map.ResidualDims); }
             case ChildInit.SubcloneNoScale: { var c = Cut(Selection.Importance, false, scores); return (c.Child, c.Map.ResidualDims); }
             case ChildInit.Uniform: { var c = Cut(Selection.Uniform, false, null); return (c.Child, c.Map.ResidualDims); }
             case ChildInit.First: { var c = Cut(Selection.First, false, null); return (c.Child, c.Map.ResidualDims); }
@@ -103,7 +111,7 @@ public static partial class Comparison
     /// dims it stands for) on the same sentences in the same order; the curve is 1 − cosine to the parent on
     /// held-out sentences.
     /// </summary>
-    public static ComparisonResult RunEncoder(ModelSource parent, IReadOnlyList<string> documents, ComparisonPlan plan, string outDir,
+    public static ComparisonOutcome RunEncoder(ModelSource parent, IReadOnlyList<string> documents, ComparisonPlan plan, string outDir,
         Action<string>? status = null, ChildRunner? runChild = null, CancellationToken cancel = default)
     {
         plan.Validate();
@@ -122,17 +130,24 @@ public static partial class Comparison
         var validation = CalibrationSampler.EncoderSentences(validationDocs, tokenizer.EncodeForModel, opts.EvalBatches * opts.BatchSize, length, opts.BatchSize, opts.Seed + 1);
 
         ImportanceScores? scores = null;
-        if (plan.Inits.Any(i => i is ChildInit.Subclone or ChildInit.SubcloneNoScale or ChildInit.Random))
+        if (plan.Inits.Any(i => ChildInits.IsSubcloned(i) || i == ChildInit.Random))
         {
             status?.Invoke("calibrating the parent");
             scores = Calibrator.Measure(parent.Model, train.Take(plan.CalibrationBatches).ToList(), "training sentences", opts.Seed);
         }
 
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperPreset, "distilling",
-            (child, dims, options) => new EmbeddingDistillationTask(child, parent.Model, dims, train, validation, options));
-        foreach (var batch in train.Concat(validation)) batch.Dispose();
+        // Every encoder child is distilled toward the parent, so subclone+distill trains exactly as subclone does.
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
-        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape) { Validation = ValidationMetric.EmbeddingDistance };
+        try
+        {
+            return TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperPreset, "distilling",
+                (child, dims, _, options) => new EmbeddingDistillationTask(child, parent.Model, dims, train, validation, options),
+                (runs, steps) => new ComparisonResult(runs, steps, parent.Origin, shape) { Validation = ValidationMetric.EmbeddingDistance });
+        }
+        finally
+        {
+            foreach (var batch in train.Concat(validation)) batch.Dispose();
+        }
     }
 
     /// <summary>
@@ -146,22 +161,23 @@ public static partial class Comparison
     /// <param name="outDir">Where each init's trained child is saved.</param>
     /// <param name="status">Receives one-line progress messages.</param>
     /// <param name="runChild">Wraps each child's run, e.g. in a progress bar.</param>
-    /// <param name="cancel">Ctrl+C: the running child checkpoints the step it reached and the comparison stops.</param>
     /// <param name="validationImages">Images to evaluate on, e.g. the dataset's test set; without them a seeded tenth
     /// of <paramref name="images"/> is held out. Give them when the parent trained on <paramref name="images"/>: a held-out
     /// tenth of its own training data flatters every child that inherits its weights.</param>
-    public static ComparisonResult RunImages(ModelSource parent, Data.Images.ImageDataset images, ComparisonPlan plan, string outDir,
+    /// <param name="cancel">Ctrl+C: the running child checkpoints the step it reached and the comparison stops.</param>
+    public static ComparisonOutcome RunImages(ModelSource parent, Data.Images.ImageDataset images, ComparisonPlan plan, string outDir,
         Action<string>? status = null, ChildRunner? runChild = null, Data.Images.ImageDataset? validationImages = null,
         CancellationToken cancel = default)
     {
         plan.Validate();
+        RefuseDistillationOfImages(plan);
         var opts = plan.Training;
         var childConfig = plan.Target.Apply(parent.Model.Config);
         using var split = validationImages is null ? Data.Images.ImageSplit.HoldOut(images, opts.Seed) : null;
         var (train, validation) = split is not null ? (split.Train, split.Validation) : (images, validationImages!);
 
         ImportanceScores? scores = null;
-        if (plan.Inits.Any(i => i is ChildInit.Subclone or ChildInit.SubcloneNoScale))
+        if (plan.Inits.Any(ChildInits.IsSubcloned))
         {
             status?.Invoke("calibrating the parent on training images");
             var calibration = train.Batches(32, opts.Seed, shuffle: true).Take(plan.CalibrationBatches)
@@ -170,40 +186,20 @@ public static partial class Comparison
             foreach (var batch in calibration) batch.Dispose();
         }
 
-        var runs = TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperVitPreset, "training",
-            (child, _, options) => new ImageClassificationTask(child, train, validation, options));
         string shape = $"hidden {childConfig.Hidden}, layers {childConfig.Layers}, heads {childConfig.Heads}, ffn {childConfig.Ffn}";
-        return new ComparisonResult(runs, opts.Steps, parent.Origin, shape)
-        {
-            Validation = ValidationMetric.TopOneError, StepsPerEpoch = train.Count / opts.BatchSize, PlotAccuracy = true,
-        };
+        return TrainEach(parent, childConfig, scores, plan, outDir, status, runChild, cancel, ChildInits.PaperVitPreset, "training",
+            (child, _, _, options) => new ImageClassificationTask(child, train, validation, options),
+            (runs, steps) => new ComparisonResult(runs, steps, parent.Origin, shape)
+            {
+                Validation = ValidationMetric.TopOneError, StepsPerEpoch = train.Count / opts.BatchSize, PlotAccuracy = true,
+            });
     }
 
-    /// <summary>Builds each init's child, trains it through <see cref="TrainingLoop"/> on the task
-    /// <paramref name="task"/> makes, with its preset (or the plan's override), its run saved under
-    /// <paramref name="outDir"/>/init, and collects its curve.</summary>
-    static List<ComparisonRun> TrainEach(ModelSource parent, ModelConfig childConfig, ImportanceScores? scores, ComparisonPlan plan, string outDir,
-        Action<string>? status, ChildRunner? runChild, CancellationToken cancel, Func<ChildInit, (double, double)> paperPreset, string verb,
-        Func<TransformerModel, int[], TrainingOptions, TrainingTask> task)
+    /// <summary>An image classifier has no teacher signal defined here (no logit or feature distillation for ViT).</summary>
+    internal static void RefuseDistillationOfImages(ComparisonPlan plan)
     {
-        var runs = new List<ComparisonRun>();
-        foreach (var init in plan.Inits)
-        {
-            string name = ChildInits.Name(init);
-            var (child, dims) = Build(parent.Model, childConfig, init, scores, plan);
-            var (lr, wd) = plan.Presets.TryGetValue(init, out var preset) ? preset : paperPreset(init);
-            var options = plan.Training with { LearningRate = lr, WeightDecay = wd, MinLearningRate = lr / 10 };
-            using (var loop = new TrainingLoop(task(child, dims, options), Path.Combine(outDir, name), companionSource: parent.Directory))
-            {
-                status?.Invoke($"{verb} {name} (lr {lr:G3}, wd {wd:G3})");
-                if (runChild is not null) runChild(name, p => loop.Run(p, cancel));
-                else loop.Run(cancel: cancel);
-                // Ctrl+C: the run checkpointed the step it reached; the comparison has no result without every run.
-                cancel.ThrowIfCancellationRequested();
-                runs.Add(new ComparisonRun(name, child.ParameterCount(), lr, wd, [.. loop.History]));
-            }
-            child.Dispose();
-        }
-        return runs;
+        if (plan.Inits.Contains(ChildInit.SubcloneDistill))
+            throw new UserInputException("--inits subclone+distill is for decoders (next-token KL) and BERT (embedding distillation); ViT children have no distillation here");
     }
+
 }

@@ -27,7 +27,7 @@ public static partial class Comparison
     /// sentence embeddings for BERT, labelled images for ViT), replaces <paramref name="outDir"/> once the data is
     /// read, and runs the comparison (<see cref="Run"/>, <see cref="RunEncoder"/>, <see cref="RunImages"/>).
     /// </summary>
-    public static ComparisonResult RunFor(ModelSource parent, ComparisonData data, ComparisonPlan plan, string outDir,
+    public static ComparisonOutcome RunFor(ModelSource parent, ComparisonData data, ComparisonPlan plan, string outDir,
         Action<string>? status = null, ChildRunner? runChild = null, CancellationToken cancel = default)
     {
         plan.Validate();
@@ -38,6 +38,7 @@ public static partial class Comparison
         {
             case FamilyKind.ImageClassifier:
             {
+                RefuseDistillationOfImages(plan);
                 if (data.Paths.Count != 1)
                     throw new UserInputException($"{parent.Origin} is an image model: give --data one labelled image source: {ImageSources.Expected}");
                 var transform = ImageTransform.For(config);

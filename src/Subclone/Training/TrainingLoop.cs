@@ -106,7 +106,7 @@ public sealed class TrainingLoop : IDisposable
             double lr = Options.Schedule.At(step);
             var (loss, norm, seen) = TrainStep(lr);
             if (!double.IsFinite(loss))
-                throw new UserInputException($"the training loss became {loss} at step {step}; try a lower --lr or a smaller --clip");
+                throw new TrainingDivergedException(step, loss);
             State = State with
             {
                 Step = step, SamplerState = _task.SamplerState, Seen = State.Seen + seen, ElapsedSeconds = Elapsed(), LastTrainLoss = loss,

@@ -23,8 +23,8 @@ public class CompareTests
         Assert.Equal(3e-4, (double)inits["subclone"]!["lr"]!);        // overridden
         Assert.Equal(0.001, (double)inits["uniform"]!["wd"]!);        // paper preset for weight-inheriting children
         Assert.Equal(1e-3, (double)inits["random"]!["lr"]!);          // paper preset for random init
-        Assert.Equal(12, (int)inits["random"]!["steps_to_random_final"]!);  // random reaches its own final loss at the end
-        Assert.Equal((double)summary["target_loss"]!, (double)inits["random"]!["final_loss"]!);
+        Assert.Equal(12, (double)inits["random"]!["steps_to_random_final"]!["mean"]!);  // random reaches its own final loss at the end
+        Assert.Equal((double)summary["target_loss"]!["mean"]!, (double)inits["random"]!["final_loss"]!["mean"]!);
         Assert.All(inits, kv => Assert.Equal((long)inits["random"]!["params"]!, (long)kv.Value!["params"]!));
 
         var rows = File.ReadAllLines(dir["cmp/metrics.csv"]).Skip(1).Select(l => l.Split(',')).Where(c => c[4] != "").ToList();
@@ -36,21 +36,38 @@ public class CompareTests
     }
 
     [Fact]
-    public void Speedup_is_random_steps_over_the_inits_steps_to_random_final_loss()
+    public void Speedup_is_random_steps_over_the_inits_steps_to_random_final_loss_read_between_evaluations()
     {
-        static StepMetrics Eval(int step, double loss) => new(step, 0, null, loss, null, 0, 0, 0);
+        static StepMetrics Eval(int step, double loss) => new(step, 0, null, loss, null, step * 64L, 0, 0);
         var random = new ComparisonRun("random", 10, 1e-3, 0.1, [Eval(0, 6), Eval(100, 5), Eval(200, 4.5), Eval(400, 4.0)]);
         var subclone = new ComparisonRun("subclone", 10, 1e-4, 0.001, [Eval(0, 5), Eval(100, 3.9), Eval(200, 3.5), Eval(400, 3.2)]);
         var slow = new ComparisonRun("uniform", 10, 1e-4, 0.001, [Eval(0, 7), Eval(100, 6), Eval(200, 5), Eval(400, 4.4)]);
 
         var json = new ComparisonResult([subclone, slow, random], 400, "parent", "child").ToJson();
 
-        Assert.Equal(4.0, (double)json["target_loss"]!);
-        Assert.Equal(100, (int)json["inits"]!["subclone"]!["steps_to_random_final"]!);
-        Assert.Equal(4.0, (double)json["inits"]!["subclone"]!["speedup_vs_random"]!);
+        Assert.Equal(4.0, (double)json["target_loss"]!["mean"]!);
+        // By hand: subclone falls from 5 (step 0) to 3.9 (step 100), so it reaches 4.0 at 100 · (5 − 4) / (5 − 3.9) = 90.9.
+        var node = json["inits"]!["subclone"]!;
+        Assert.Equal(Math.Round(100 * 1.0 / 1.1, 1), (double)node["steps_to_random_final"]!["mean"]!);
+        Assert.Equal(Math.Round(64 * 100 * 1.0 / 1.1), (double)node["tokens_to_random_final"]!["mean"]!);
+        Assert.Equal(Math.Round(400 / (100 * 1.0 / 1.1), 2), (double)node["speedup_vs_random"]!["mean"]!);  // 4.4, not the grid's 4
         Assert.Null(json["inits"]!["uniform"]!["steps_to_random_final"]);
-        Assert.Equal(1.0, (double)json["inits"]!["random"]!["speedup_vs_random"]!);
-        Assert.False((bool)json["inits"]!["subclone"]!["reached_at_init"]!);
+        Assert.Equal(0, (int)json["inits"]!["uniform"]!["seeds_reached"]!);
+        Assert.Equal(1.0, (double)json["inits"]!["random"]!["speedup_vs_random"]!["mean"]!);
+        Assert.Equal(0, (int)node["seeds_reached_at_init"]!);
+    }
+
+    [Fact]
+    public void The_crossing_is_interpolated_linearly_between_the_evaluations_around_it()
+    {
+        (double, double)[] curve = [(0, 6.0), (10, 5.0), (20, 4.0), (30, 4.2), (40, 3.0)];
+        // By hand: 4.4 lies 0.6 of the way from 5.0 (step 10) down to 4.0 (step 20): step 16.
+        Assert.Equal(16.0, CurveCrossing.FirstReaching(curve, 4.4)!.Value, 9);
+        // The first crossing counts, not a later one (4.1 is crossed between 10 and 20, again after 30).
+        Assert.Equal(19.0, CurveCrossing.FirstReaching(curve, 4.1)!.Value, 9);
+        Assert.Equal(20.0, CurveCrossing.FirstReaching(curve, 4.0)!.Value, 9);   // on an evaluation: that step
+        Assert.Equal(0.0, CurveCrossing.FirstReaching(curve, 6.5)!.Value);       // already there before training
+        Assert.Null(CurveCrossing.FirstReaching(curve, 2.9));                    // never reached
     }
 
     [Fact]
@@ -62,10 +79,10 @@ public class CompareTests
 
         var json = new ComparisonResult([subclone, random], 200, "parent", "child") { StepsPerEpoch = 400 }.ToJson();
 
-        Assert.Equal(0, (int)json["inits"]!["subclone"]!["steps_to_random_final"]!);
-        Assert.True((bool)json["inits"]!["subclone"]!["reached_at_init"]!);
+        Assert.Equal(0, (double)json["inits"]!["subclone"]!["steps_to_random_final"]!["mean"]!);
+        Assert.Equal(1, (int)json["inits"]!["subclone"]!["seeds_reached_at_init"]!);
         Assert.Null(json["inits"]!["subclone"]!["speedup_vs_random"]);
-        Assert.Equal(0.5, (double)json["inits"]!["random"]!["epochs_to_random_final"]!);
+        Assert.Equal(0.5, (double)json["inits"]!["random"]!["epochs_to_random_final"]!["mean"]!);
     }
 }
 
@@ -81,7 +98,7 @@ public class EncoderCompareTests
 
         var summary = JsonNode.Parse(result.Out)!;
         Assert.Contains("cosine", (string)summary["metric"]!);
-        double subclone = (double)summary["inits"]!["subclone"]!["init_loss"]!, random = (double)summary["inits"]!["random"]!["init_loss"]!;
+        double subclone = (double)summary["inits"]!["subclone"]!["init_loss"]!["mean"]!, random = (double)summary["inits"]!["random"]!["init_loss"]!["mean"]!;
         Assert.InRange(subclone, 0, 2);
         Assert.True(subclone < random - 0.2, $"1 − cosine at init: subclone {subclone}, random {random}");
         var rows = File.ReadAllLines(dir["cmp/metrics.csv"]).Skip(1).Select(l => l.Split(',')).Where(c => c[4] != "").ToList();
@@ -112,9 +129,9 @@ public class ImageCompareTests
         Assert.Contains("top-1 error", (string)summary["metric"]!);
         Assert.Equal(2e-3, (double)summary["inits"]!["random"]!["lr"]!);     // the paper's ViT preset for random init
         Assert.Equal(0.005, (double)summary["inits"]!["subclone"]!["wd"]!);  // ... and for subcloned children
-        Assert.All(summary["inits"]!.AsObject(), kv => Assert.InRange((double)kv.Value!["final_loss"]!, 0, 1));
+        Assert.All(summary["inits"]!.AsObject(), kv => Assert.InRange((double)kv.Value!["final_loss"]!["mean"]!, 0, 1));
         Assert.Equal(9_000 / 16, (int)summary["steps_per_epoch"]!);  // the held-out tenth is not trained on
-        Assert.Equal(Math.Round(6.0 / (9_000 / 16), 2), (double)summary["epochs"]!);
+        Assert.Equal(Math.Round(6.0 / (9_000 / 16), 3), (double)summary["epochs"]!);
         var rows = File.ReadAllLines(dir["cmp/metrics.csv"]).Skip(1).Select(l => l.Split(',')).Where(c => c[4] != "").ToList();
         Assert.Equal([0, 3, 6], rows.Where(c => c[0] == "subclone").Select(c => int.Parse(c[1])));
         Assert.True(File.Exists(dir["cmp/random/model.safetensors"]));

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The best-vs-best experiments of docs/results.md ("Best learning rate per start, with seeds"): subclone compare
+# with --lr-grid and --seeds (and the distillation arm and --budgets for the larger parent). Budgets are small:
+# they ran on one busy core each of a shared 2-core machine within one session, so steps are few.
+# Usage: experiments/speedup-sweeps.sh PART [OUT] [BIN]
+#   PART: stories | stories-edge | stories-edge2 | stories-edge3 | stories-budgets | both | budgets | width | depth   (the larger parent's parts need OUT/parent from larger-parent.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+part=$1
+out=${2:-experiments/out}
+mkdir -p "$out"
+if [[ -n ${3:-} ]]; then subclone=$3; else
+    dotnet publish src/Subclone.Cli -c Release -o "$out/bin" -v q -nologo >/dev/null; subclone="$out/bin/Subclone.Cli"; fi
+S=../shared/data
+ts=($S/tinystories/tinystories_train_first1000.txt $S/tinystories/tinystories_valid_prefix.txt)
+case $part in
+  # stories260K (5 x 64) -> 3 x 32 on TinyStories: each init at 3e-4, 1e-3, 3e-3 (and its paper preset), 3 seeds.
+  stories)
+    "$subclone" compare $S/stories260K/stories260K.bin --data $S/tinystories/tinystories_train_first1000.txt \
+        --out "$out/stories-grid" --force --hidden 32 --heads 4 --kv-heads 2 --ffn 86 --layers 3 \
+        --steps 120 --batch 16 --seq 128 --eval-every 10 --inits subclone,random --lr-grid 3e-4,1e-3,3e-3 --seeds 3 --json ;;
+  # Both starts won at the grid's top (3e-3) above: the grid extended upward, presets set to 3e-3 (same seeds and
+  # batches, so the 3e-3 runs repeat the ones above exactly).
+  stories-edge)
+    "$subclone" compare $S/stories260K/stories260K.bin --data $S/tinystories/tinystories_train_first1000.txt \
+        --out "$out/stories-grid-edge" --force --hidden 32 --heads 4 --kv-heads 2 --ffn 86 --layers 3 \
+        --steps 120 --batch 16 --seq 128 --eval-every 10 --inits subclone,random --lr-grid 3e-3,1e-2 \
+        --subclone-lr 3e-3 --random-lr 3e-3 --seeds 3 --json ;;
+  # Still at the top (1e-2): once more upward.
+  stories-edge2)
+    "$subclone" compare $S/stories260K/stories260K.bin --data $S/tinystories/tinystories_train_first1000.txt \
+        --out "$out/stories-grid-edge2" --force --hidden 32 --heads 4 --kv-heads 2 --ffn 86 --layers 3 \
+        --steps 120 --batch 16 --seq 128 --eval-every 10 --inits subclone,random --lr-grid 1e-2,3e-2 \
+        --subclone-lr 1e-2 --random-lr 1e-2 --seeds 3 --json ;;
+  # Subclone still at the top (3e-2, random's best is 1e-2): subclone at 1e-1, random at 1e-2 as the reference.
+  stories-edge3)
+    "$subclone" compare $S/stories260K/stories260K.bin --data $S/tinystories/tinystories_train_first1000.txt \
+        --out "$out/stories-grid-edge3" --force --hidden 32 --heads 4 --kv-heads 2 --ffn 86 --layers 3 \
+        --steps 120 --batch 16 --seq 128 --eval-every 10 --inits subclone,random --lr-grid 1e-1 \
+        --subclone-lr 1e-1 --random-lr 1e-2 --seeds 3 --json ;;
+  # The trend with budget on stories260K: each start at its best LR above (subclone 3e-2, random 1e-2), 120,
+  # 240 and 480 steps, 2 seeds.
+  stories-budgets)
+    "$subclone" compare $S/stories260K/stories260K.bin --data $S/tinystories/tinystories_train_first1000.txt \
+        --out "$out/stories-budgets" --force --hidden 32 --heads 4 --kv-heads 2 --ffn 86 --layers 3 \
+        --steps 120 --batch 16 --seq 128 --eval-every 10 --inits subclone,random \
+        --subclone-lr 3e-2 --random-lr 1e-2 --budgets 1,2,4 --seeds 2 --json ;;
+  # The larger parent (6 x 192) -> half width and half depth (3 x 96): best-vs-best with the distillation arm.
+  # The presets are set inside the grid (--subclone-lr 1e-3) so the sweep has no extra preset runs.
+  both)
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-both" --force --ratio 0.5 --layers 3 \
+        --steps 40 --batch 8 --seq 128 --eval-every 5 --inits subclone,subclone+distill,random \
+        --lr-grid 1e-3,3e-3 --subclone-lr 1e-3 --seeds 3 --json ;;
+  # The same child at 1x, 2x and 4x the step budget, both starts at LR 1e-3 (their best above), 2 seeds.
+  budgets)
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-budgets" --force --ratio 0.5 --layers 3 \
+        --steps 30 --batch 8 --seq 128 --eval-every 5 --inits subclone,random --subclone-lr 1e-3 \
+        --budgets 1,2,4 --seeds 2 --json ;;
+  # Half width (full depth) and half depth (full width): both starts at LR 1e-3, 2 seeds.
+  width)
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-width" --force --ratio 0.5 \
+        --steps 40 --batch 8 --seq 128 --eval-every 10 --inits subclone,random --subclone-lr 1e-3 --seeds 2 --json ;;
+  depth)
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-depth" --force --layers 3 \
+        --steps 40 --batch 8 --seq 128 --eval-every 10 --inits subclone,random --subclone-lr 1e-3 --seeds 2 --json ;;
+  *) echo "unknown part $part (stories | both | budgets | width | depth)" >&2; exit 2 ;;
+esac

@@ -105,7 +105,7 @@ public static class CompareCommand
             console.Write(Table($"{b!["budget"]}× budget ({b["steps"]} steps)", b["inits"]!.AsObject(), preset.Unit));
         foreach (var choice in outcome.Grid.Where(c => c.Edge is not null))
             console.MarkupLine($"[yellow]{Markup.Escape($"{choice.Init}: the best point (lr {choice.Best.LearningRate:G3}, wd {choice.Best.WeightDecay:G3}) is the {choice.Edge}; the optimum may lie beyond the grid")}[/]");
-        console.MarkupLine($"[grey]{Markup.Escape(preset.Metric)}; figures are mean [min–max] over seeds[/]");
+        console.MarkupLine($"[grey]{Markup.Escape(preset.Metric)}; figures are mean [[min–max]] over seeds[/]");
         console.MarkupLine($"Wrote [bold]{Markup.Escape(outDir)}[/]: metrics.csv, loss.png, summary.json, and each child's run.");
     }
 

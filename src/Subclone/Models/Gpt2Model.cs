@@ -9,7 +9,7 @@ namespace Subclone.Models;
 /// head tied to the token embeddings unless tie_word_embeddings is false. Parameter names are HF's, with the
 /// "transformer." prefix that save_pretrained writes.
 /// </summary>
-public sealed class Gpt2Model : TransformerModel
+public sealed class Gpt2Model : CausalLanguageModel
 {
     /// <summary>The backbone: embeddings, blocks and the final LayerNorm.</summary>
     public Gpt2Transformer transformer;
@@ -27,20 +27,13 @@ public sealed class Gpt2Model : TransformerModel
 
 
     /// <inheritdoc/>
-    public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        return transformer.Forward(inputIds, probe).MoveToOuterDisposeScope();
-    }
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => transformer.Forward(inputIds, probe);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = transformer.Forward(inputIds, probe);
-        var logits = lm_head is null ? matmul(hidden, transformer.wte.weight.t()) : lm_head.forward(hidden);
-        return logits.MoveToOuterDisposeScope();
-    }
+    protected override Tensor TokenEmbeddings => transformer.wte.weight;
+
+    /// <inheritdoc/>
+    protected override LinearLayer? Head => lm_head;
 }
 
 /// <summary>GPT-2's "transformer.": token and position embeddings, the blocks and the final LayerNorm.</summary>

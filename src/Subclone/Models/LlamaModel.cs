@@ -9,7 +9,7 @@ namespace Subclone.Models;
 /// rotate-half layout, SwiGLU FFN, grouped-query attention, an explicit head_dim that may differ from
 /// hidden/heads, and an optional untied lm_head. Qwen2 adds biases to q/k/v.
 /// </summary>
-public sealed class LlamaModel : TransformerModel
+public sealed class LlamaModel : CausalLanguageModel
 {
     /// <summary>The backbone: embeddings, blocks and the final RMSNorm.</summary>
     public LlamaDecoder model;
@@ -27,20 +27,13 @@ public sealed class LlamaModel : TransformerModel
 
 
     /// <inheritdoc/>
-    public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        return model.Forward(inputIds, probe).MoveToOuterDisposeScope();
-    }
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => model.Forward(inputIds, probe);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = model.Forward(inputIds, probe);
-        var logits = lm_head is null ? matmul(hidden, model.embed_tokens.weight.t()) : lm_head.forward(hidden);
-        return logits.MoveToOuterDisposeScope();
-    }
+    protected override Tensor TokenEmbeddings => model.embed_tokens.weight;
+
+    /// <inheritdoc/>
+    protected override LinearLayer? Head => lm_head;
 }
 
 /// <summary>Llama's "model.": token embeddings, the blocks (with rotary positions) and the final RMSNorm.</summary>

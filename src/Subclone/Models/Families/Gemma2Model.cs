@@ -10,7 +10,7 @@ namespace Subclone.Models.Families;
 /// full attention, soft-capped attention scores and logits, a head tied to the embeddings unless
 /// tie_word_embeddings is false.
 /// </summary>
-public sealed class Gemma2Model : TransformerModel
+public sealed class Gemma2Model : CausalLanguageModel
 {
     /// <summary>The backbone: embeddings, blocks and the final norm.</summary>
     public Gemma2Decoder model;
@@ -30,21 +30,16 @@ public sealed class Gemma2Model : TransformerModel
     }
 
     /// <inheritdoc/>
-    public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        return model.Forward(inputIds, probe).MoveToOuterDisposeScope();
-    }
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => model.Forward(inputIds, probe);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = model.Forward(inputIds, probe);
-        var logits = lm_head is null ? matmul(hidden, model.embed_tokens.weight.t()) : lm_head.forward(hidden);
-        if (_finalSoftcap is double cap) logits = (logits / cap).tanh() * cap;
-        return logits.MoveToOuterDisposeScope();
-    }
+    protected override Tensor TokenEmbeddings => model.embed_tokens.weight;
+
+    /// <inheritdoc/>
+    protected override LinearLayer? Head => lm_head;
+
+    /// <inheritdoc/>
+    protected override Tensor FinishLogits(Tensor logits) => _finalSoftcap is double cap ? (logits / cap).tanh() * cap : logits;
 
     /// <summary>Gemma's forward cut into the scaled embedding and the blocks, for parents larger than memory.</summary>
     internal sealed class Blockwise(ModelConfig config) : BlockwiseForward(config)

@@ -10,7 +10,7 @@ namespace Subclone.Models.Families;
 /// rotary embeddings on the first <c>rotary_pct</c>·head_dim dims of each head, a GELU MLP, the parallel residual
 /// x + attn(ln1(x)) + mlp(ln2(x)) (or the sequential form), and an untied <c>embed_out</c> head.
 /// </summary>
-public sealed class GptNeoXModel : TransformerModel
+public sealed class GptNeoXModel : CausalLanguageModel
 {
     /// <summary>The backbone: embeddings, blocks and the final LayerNorm.</summary>
     public GptNeoXBackbone gpt_neox;
@@ -27,20 +27,13 @@ public sealed class GptNeoXModel : TransformerModel
     }
 
     /// <inheritdoc/>
-    public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        return gpt_neox.Forward(inputIds, probe).MoveToOuterDisposeScope();
-    }
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => gpt_neox.Forward(inputIds, probe);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = gpt_neox.Forward(inputIds, probe);
-        var logits = embed_out is null ? matmul(hidden, gpt_neox.embed_in.weight.t()) : embed_out.forward(hidden);
-        return logits.MoveToOuterDisposeScope();
-    }
+    protected override Tensor TokenEmbeddings => gpt_neox.embed_in.weight;
+
+    /// <inheritdoc/>
+    protected override LinearLayer? Head => embed_out;
 }
 
 /// <summary>GPT-NeoX's "gpt_neox.": input embeddings, the layers and the final LayerNorm.</summary>

@@ -10,7 +10,7 @@ namespace Subclone.Models.Families;
 /// one <c>gate_up_proj</c> ([gate; up]), head_dim = hidden / heads, rotary embeddings on the first
 /// <c>partial_rotary_factor</c>·head_dim dims of each head, and a sliding-window causal mask.
 /// </summary>
-public sealed class Phi3Model : TransformerModel
+public sealed class Phi3Model : CausalLanguageModel
 {
     /// <summary>The backbone: embeddings, blocks and the final RMSNorm.</summary>
     public Phi3Decoder model;
@@ -27,20 +27,13 @@ public sealed class Phi3Model : TransformerModel
     }
 
     /// <inheritdoc/>
-    public override Tensor ForwardHidden(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        return model.Forward(inputIds, probe).MoveToOuterDisposeScope();
-    }
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => model.Forward(inputIds, probe);
 
     /// <inheritdoc/>
-    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, ActivationProbe? probe = null)
-    {
-        using var scope = NewDisposeScope();
-        var hidden = model.Forward(inputIds, probe);
-        var logits = lm_head is null ? matmul(hidden, model.embed_tokens.weight.t()) : lm_head.forward(hidden);
-        return logits.MoveToOuterDisposeScope();
-    }
+    protected override Tensor TokenEmbeddings => model.embed_tokens.weight;
+
+    /// <inheritdoc/>
+    protected override LinearLayer? Head => lm_head;
 }
 
 /// <summary>Phi-3's "model.": token embeddings, the blocks and the final RMSNorm.</summary>

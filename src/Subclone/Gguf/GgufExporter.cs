@@ -55,16 +55,17 @@ public static class GgufExporter
         var state = model.state_dict();
         var plan = Plan(config, mapping, type, state);
         var extra = (mapping.ExtraTensors?.Invoke(config) ?? []).ToDictionary(t => t.Name, t => t.Value);
-        foreach (var (name, value) in extra) plan.Add((new(name, value.shape, TypeFor(name, value.shape, NoRule, type)), name, NoRule));
+        foreach (var (name, value) in extra) plan.Add(new(new(name, value.shape, TypeFor(name, value.shape, NoRule, type)), [name], NoRule));
         AtomicFile.Write(path, temp =>
         {
             using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
             GgufFile.Write(file, metadata, plan.Select(p => p.Info).ToList(), info =>
             {
-                var (_, source, rule) = plan.First(p => ReferenceEquals(p.Info, info));
+                var entry = plan.First(p => ReferenceEquals(p.Info, info));
                 using var scope = NewDisposeScope();
-                var tensor = extra.TryGetValue(source, out var computed) ? computed : state[source].detach();
-                if (rule.Relayout is { } relayout) tensor = relayout(config, tensor);
+                var tensor = entry.Sources.Count == 1 && extra.TryGetValue(entry.Sources[0], out var computed)
+                    ? computed
+                    : Stack(entry.Sources.Select(source => LaidOut(config, entry.Rule, state[source].detach())).ToList(), entry.Stacked);
                 float[] values = tensor.to(ScalarType.Float32).contiguous().data<float>().ToArray();
                 return GgufEncoding.Encode(values, info.Type);
             });
@@ -73,22 +74,50 @@ public static class GgufExporter
         return new(System.IO.Path.GetFullPath(path), mapping.Architecture, plan.Count, new FileInfo(path).Length, vocabulary);
     }
 
-    /// <summary>Each GGUF tensor with the HF parameter it comes from and its rule, in the model's parameter order.</summary>
-    static List<(GgufTensorInfo Info, string Source, GgufTensorRule Rule)> Plan(ModelConfig config, GgufMapping mapping, GgufTensorType type,
-        Dictionary<string, Tensor> state)
+    /// <summary>One GGUF tensor: the HF parameters it is made of (several: one per expert, stacked) and its rule.</summary>
+    sealed record Entry(GgufTensorInfo Info, List<string> Sources, GgufTensorRule Rule, bool Stacked = false);
+
+    static Tensor LaidOut(ModelConfig config, GgufTensorRule rule, Tensor t) => rule.Relayout is { } relayout ? relayout(config, t) : t;
+
+    static Tensor Stack(List<Tensor> slices, bool stacked) => stacked ? stack(slices) : slices[0];
+
+    /// <summary>Each GGUF tensor with the HF parameters it comes from and its rule, in the model's parameter order
+    /// (a stacked expert tensor where its first expert is).</summary>
+    static List<Entry> Plan(ModelConfig config, GgufMapping mapping, GgufTensorType type, Dictionary<string, Tensor> state)
     {
-        var plan = new List<(GgufTensorInfo, string, GgufTensorRule)>();
+        var plan = new List<Entry>();
+        var stacks = new Dictionary<string, (Entry Entry, SortedDictionary<int, string> Experts)>(StringComparer.Ordinal);
         foreach (var shape in config.Family.Shapes(config))
         {
-            var (name, rule) = mapping.Map(shape.Name)
+            var (name, rule, expert) = mapping.Map(shape.Name)
                 ?? throw new InvalidOperationException($"GGUF mapping '{mapping.Architecture}' has no rule for {shape.Name}");
             long[] dims = shape.Shape;
             if (rule.Relayout is { } relayout)
                 using (var laidOut = relayout(config, state[shape.Name].detach())) dims = laidOut.shape;  // a transpose swaps them
-            plan.Add((new(name, dims, TypeFor(name, dims, rule, type)), shape.Name, rule));
+            if (expert is int e)
+            {
+                if (!stacks.TryGetValue(name, out var stackOf))
+                {
+                    stackOf = (new(new(name, dims, type), [], rule, Stacked: true), new());
+                    stacks[name] = stackOf;
+                    plan.Add(stackOf.Entry);
+                }
+                stackOf.Experts[e] = shape.Name;
+                continue;
+            }
+            plan.Add(new(new(name, dims, TypeFor(name, dims, rule, type)), [shape.Name], rule));
             if (mapping.WritesTiedOutput && config.TieWordEmbeddings && name == "token_embd.weight")
-                plan.Add((new("output.weight", dims, TypeFor("output.weight", dims, rule, type)), shape.Name, rule));
+                plan.Add(new(new("output.weight", dims, TypeFor("output.weight", dims, rule, type)), [shape.Name], rule));
         }
+        // A stacked tensor's shape is known once its experts are counted: [experts, slice…].
+        for (int i = 0; i < plan.Count; i++)
+            if (plan[i].Stacked && stacks.TryGetValue(plan[i].Info.Name, out var s))
+            {
+                if (s.Experts.Keys.Select((k, j) => k != j).Any(gap => gap))
+                    throw new InvalidOperationException($"{plan[i].Info.Name}: experts {string.Join(",", s.Experts.Keys)} are not 0..n-1");
+                long[] dims = [s.Experts.Count, .. plan[i].Info.Shape];
+                plan[i] = plan[i] with { Info = new(plan[i].Info.Name, dims, TypeFor(plan[i].Info.Name, dims, plan[i].Rule, type)), Sources = [.. s.Experts.Values] };
+            }
         return plan;
     }
 

@@ -60,7 +60,8 @@ public class GgufExportTests(ITestOutputHelper output)
     }
 
     public static TheoryData<string> Fixtures => new() { "gpt2-tiny", "gpt2-tiny-prefixed", "hf-tiny-random-gpt2", "llama-tiny-gqa", "llama-tiny-tied-bf16",
-        "qwen3-tiny", "olmo2-tiny", "llama3-tiny-rope-scaling", "phi3-tiny", "phi3-tiny-partial-rotary" };
+        "qwen3-tiny", "olmo2-tiny", "llama3-tiny-rope-scaling", "phi3-tiny", "phi3-tiny-partial-rotary",
+        "mixtral-tiny", "mixtral-tiny-fused", "olmoe-tiny" };
 
     [SharedTheory]
     [MemberData(nameof(Fixtures))]
@@ -82,6 +83,8 @@ public class GgufExportTests(ITestOutputHelper output)
     [SharedTheory]
     [InlineData("gpt2-tiny", new[] { "--hidden", "32", "--heads", "2", "--layers", "2", "--ffn", "128", "--calib-random-ids", "6x16" })]
     [InlineData("llama-tiny-gqa", new[] { "--ratio", "0.5", "--layers", "2", "--calib-random-ids", "6x16" })]
+    [InlineData("mixtral-tiny", new[] { "--ratio", "0.5", "--experts", "3", "--calib-random-ids", "6x16" })]
+    [InlineData("olmoe-tiny", new[] { "--ratio", "0.5", "--experts", "4", "--calib-random-ids", "6x16" })]
     public void Subcloned_child_runs_in_llama_cpp(string fixture, string[] shape)
     {
         using var dir = new TempDir();
@@ -136,6 +139,7 @@ public class GgufExportTests(ITestOutputHelper output)
     [InlineData("mistral", ",\"sliding_window\":null")]
     [InlineData("qwen3", ",\"head_dim\":8")]
     [InlineData("olmo2", "")]
+    [InlineData("qwen3_moe", ",\"head_dim\":8,\"num_experts\":4,\"num_experts_per_tok\":2,\"moe_intermediate_size\":24,\"norm_topk_prob\":true,\"mlp_only_layers\":[]")]
     [InlineData("llama", ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":3.0}")]
     public void Random_llama_family_models_match(string modelType, string extra)
     {

@@ -57,6 +57,9 @@ public class GgufRefusalTests
     [InlineData("gptneox-tiny", "{}", "hidden_act")]
     [InlineData("qwen2-tiny-yarn", "{}", "rope_scaling")]
     [InlineData("phi3-tiny-longrope", "{}", "rope_scaling")]
+    [InlineData("qwen3moe-tiny", "{}", "mlp_only_layers")]
+    [InlineData("qwen3moe-tiny", "{\"norm_topk_prob\":false}", "norm_topk_prob")]
+    [InlineData("olmoe-tiny", "{\"norm_topk_prob\":true}", "norm_topk_prob")]
     public void Unsupported_config_is_refused(string fixture, string patch, string needle)
     {
         using var models = new TempDir();

@@ -25,12 +25,16 @@ public sealed record GgufMapping
     /// <summary>tokenizer.ggml.pre for a GPT-2-style BPE vocabulary (vocab.json + merges.txt) of this family.</summary>
     public string BpePreTokenizer { get; init; } = "gpt-2";
 
-    /// <summary>The GGUF name and re-layout of HF parameter <paramref name="name"/>, or null when no rule matches.</summary>
-    public (string Name, GgufTensorRule Rule)? Map(string name)
+    /// <summary>
+    /// The GGUF name and re-layout of HF parameter <paramref name="name"/>, or null when no rule matches. A rule whose HF
+    /// name has an <c>{expert}</c> part maps every expert to one stacked tensor; <c>Expert</c> says which slice this is.
+    /// </summary>
+    public (string Name, GgufTensorRule Rule, int? Expert)? Map(string name)
     {
         foreach (var rule in Tensors)
             if (rule.Pattern.Match(name) is { Success: true } m)
-                return (rule.Gguf.Replace(ParameterRow.LayerPlaceholder, m.Groups["layer"].Value, StringComparison.Ordinal) + m.Groups["suffix"].Value, rule);
+                return (rule.Gguf.Replace(ParameterRow.LayerPlaceholder, m.Groups["layer"].Value, StringComparison.Ordinal) + m.Groups["suffix"].Value, rule,
+                    m.Groups["expert"].Success ? int.Parse(m.Groups["expert"].Value, System.Globalization.CultureInfo.InvariantCulture) : null);
         return null;
     }
 }
@@ -38,7 +42,9 @@ public sealed record GgufMapping
 /// <summary>
 /// One HF module (e.g. <c>model.layers.{layer}.self_attn.q_proj</c>) and its GGUF name (<c>blk.{layer}.attn_q</c>);
 /// its <c>.weight</c> and <c>.bias</c> both follow the rule. <paramref name="Relayout"/> turns the HF tensor into the
-/// layout llama.cpp expects (a Conv1D transpose, Llama's q/k row permutation); null keeps it.
+/// layout llama.cpp expects (a Conv1D transpose, Llama's q/k row permutation, Gemma's norm + 1); null keeps it. An
+/// <c>{expert}</c> in <paramref name="Hf"/> stacks the experts' tensors into one GGUF tensor [experts, …] (ffn_*_exps),
+/// in expert order, each slice re-laid out first.
 /// </summary>
 public sealed record GgufTensorRule(string Hf, string Gguf, Func<ModelConfig, torch.Tensor, torch.Tensor>? Relayout = null)
 {
@@ -46,5 +52,5 @@ public sealed record GgufTensorRule(string Hf, string Gguf, Func<ModelConfig, to
     public bool AlwaysF32 { get; init; }
 
     internal Regex Pattern { get; } = new("^" + Regex.Escape(Hf).Replace(Regex.Escape(ParameterRow.LayerPlaceholder), @"(?<layer>\d+)")
-        + @"(?<suffix>\.weight|\.bias|)$", RegexOptions.CultureInvariant);
+        .Replace(Regex.Escape(ParameterRow.ExpertPlaceholder), @"(?<expert>\d+)") + @"(?<suffix>\.weight|\.bias|)$", RegexOptions.CultureInvariant);
 }

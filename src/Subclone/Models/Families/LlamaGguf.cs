@@ -24,9 +24,9 @@ public static class LlamaGguf
         return swapped.reshape(t.shape);
     }
 
-    static GgufTensorRule Rule(string hf, string gguf) => new("model.layers.{layer}." + hf, "blk.{layer}." + gguf);
+    internal static GgufTensorRule Rule(string hf, string gguf) => new("model.layers.{layer}." + hf, "blk.{layer}." + gguf);
 
-    static IReadOnlyList<GgufTensorRule> Rules(bool permuteQk, params GgufTensorRule[] variant) =>
+    internal static IReadOnlyList<GgufTensorRule> Rules(bool permuteQk, params GgufTensorRule[] variant) =>
     [
         new("model.embed_tokens", "token_embd"),
         // A variant's rules come first: OLMo 2's post_attention_layernorm is a post-sublayer norm, not the FFN's input norm.
@@ -45,13 +45,17 @@ public static class LlamaGguf
     ];
 
     /// <summary>The keys every Llama-like architecture shares (TextModel.set_gguf_parameters), under <paramref name="arch"/>.</summary>
-    public static void CommonMetadata(string arch, ModelConfig c, GgufMetadata m) => m
+    /// <param name="arch">The architecture prefix.</param>
+    /// <param name="c">The config.</param>
+    /// <param name="m">The metadata written to.</param>
+    /// <param name="kvHeads">head_count_kv when the export changes it (OLMoE's k/v heads repeated); null: the config's.</param>
+    public static void CommonMetadata(string arch, ModelConfig c, GgufMetadata m, int? kvHeads = null) => m
         .Add($"{arch}.context_length", (uint)c.MaxPositions)
         .Add($"{arch}.embedding_length", (uint)c.Hidden)
         .Add($"{arch}.feed_forward_length", (uint)c.Ffn)
         .Add($"{arch}.block_count", (uint)c.Layers)
         .Add($"{arch}.attention.head_count", (uint)c.Heads)
-        .Add($"{arch}.attention.head_count_kv", (uint)c.KvHeads)
+        .Add($"{arch}.attention.head_count_kv", (uint)(kvHeads ?? c.KvHeads))
         .Add($"{arch}.attention.key_length", (uint)c.HeadDim)
         .Add($"{arch}.attention.value_length", (uint)c.HeadDim)
         .Add($"{arch}.attention.layer_norm_rms_epsilon", (float)c.NormEps)

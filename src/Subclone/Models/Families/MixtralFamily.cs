@@ -19,6 +19,7 @@ public static class MixtralFamily
         Options = LlamaOptions.Llama with { SlidingWindows = SlidingWindows.WhenSet, HasAttentionBiasKey = false, HasMlpBiasKey = false, NormEpsDefault = 1e-5, MaxPositionsDefault = 4096 * 32 },
         CanonicalName = (c, key) => FusedExperts.CanonicalName(LlamaCanonical(c, key), "mlp.gate.", "block_sparse_moe.gate."),
         Fused = FusedExperts.Split(Layout),
+        Gguf = MoeGguf.Mixtral(Layout),
     };
 
     static string? LlamaCanonical(ModelConfig c, string key) => MistralFamily.Descriptor.CanonicalName(c, key);

@@ -21,5 +21,6 @@ public static class OlmoeFamily
         Name = "OLMoE", ModelTypes = ["olmoe"], ClassName = "OlmoeForCausalLM", PrependsBos = false, FreeHeadDim = false,
         Options = LlamaOptions.Llama with { QkNorm = QkNorm.FullWidth, HasMlpBiasKey = false, NormEpsDefault = 1e-5, MaxPositionsDefault = 4096 },
         Fused = FusedExperts.Split(Layout),
+        Gguf = MoeGguf.Olmoe(Layout),
     };
 }

@@ -20,5 +20,6 @@ public static class Qwen3MoeFamily
     {
         Name = "Qwen3-MoE", ModelTypes = ["qwen3_moe"], ClassName = "Qwen3MoeForCausalLM",
         Fused = FusedExperts.Split(Layout),
+        Gguf = MoeGguf.Qwen3Moe(Layout),
     };
 }

@@ -60,6 +60,11 @@ public class GgufRefusalTests
     [InlineData("qwen3moe-tiny", "{}", "mlp_only_layers")]
     [InlineData("qwen3moe-tiny", "{\"norm_topk_prob\":false}", "norm_topk_prob")]
     [InlineData("olmoe-tiny", "{\"norm_topk_prob\":true}", "norm_topk_prob")]
+    [InlineData("gemma2-tiny", "{\"attn_logit_softcapping\":null}", "attn_logit_softcapping")]
+    [InlineData("gemma2-tiny", "{\"layer_types\":[\"full_attention\",\"sliding_attention\",\"full_attention\"]}", "layer_types")]
+    [InlineData("gemma3-tiny", "{\"layer_types\":[\"full_attention\",\"sliding_attention\",\"sliding_attention\",\"full_attention\"]}", "layer_types")]
+    [InlineData("gemma3-tiny", "{\"rope_local_base_freq\":20000.0}", "rope_local_base_freq")]
+    [InlineData("gemma3-tiny", "{\"final_logit_softcapping\":30.0}", "final_logit_softcapping")]
     public void Unsupported_config_is_refused(string fixture, string patch, string needle)
     {
         using var models = new TempDir();

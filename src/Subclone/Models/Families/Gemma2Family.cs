@@ -58,6 +58,7 @@ public static class Gemma2Family
         Blockwise = c => new Gemma2Model.Blockwise(c),
         PerLayerFields = [new GemmaLayerTypes()],
         Correction = GemmaEmbeddingCorrection.Factor,
+        Gguf = GemmaGguf.Gemma2,
         ImplementedFields =
         [
             "hidden_activation", "query_pre_attn_scalar", "attn_logit_softcapping", "final_logit_softcapping", "sliding_window",

@@ -11,5 +11,6 @@ public static class Gemma3Family
     public static ModelFamily Descriptor { get; } = Gemma2Family.Descriptor with
     {
         Name = "Gemma 3", ModelTypes = ["gemma3_text"], ClassName = "Gemma3ForCausalLM", Options = GemmaOptions.Gemma3,
+        Gguf = GemmaGguf.Gemma3,
     };
 }

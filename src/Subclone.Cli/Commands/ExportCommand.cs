@@ -41,6 +41,7 @@ public static class ExportCommand
                 var written = GgufExporter.Export(source.Model, origin, origin, ggufPath, ggufType, r.GetValue(force));
                 if (written.Vocabulary == "placeholder")
                     io.Error.WriteLine($"subclone: warning: {origin} has no tokenizer files; the GGUF vocabulary is placeholder tokens (run it on token ids)");
+                foreach (string warning in written.Warnings) io.Error.WriteLine($"subclone: warning: {warning}");
                 summary = new JsonObject
                 {
                     ["out"] = written.Path, ["format"] = "gguf", ["architecture"] = written.Architecture, ["dtype"] = dtypeName.ToLowerInvariant(),

@@ -11,7 +11,8 @@ namespace Subclone.Gguf;
 /// <param name="Tensors">Tensors written.</param>
 /// <param name="Bytes">File size.</param>
 /// <param name="Vocabulary">"sentencepiece", "bpe" or "placeholder" (no tokenizer files: one placeholder token per id).</param>
-public sealed record GgufExportSummary(string Path, string Architecture, int Tensors, long Bytes, string Vocabulary);
+/// <param name="Warnings">What the file carries only within some context (dynamic or LongRoPE rotary scaling), for the user.</param>
+public sealed record GgufExportSummary(string Path, string Architecture, int Tensors, long Bytes, string Vocabulary, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// Writes a decoder as a GGUF file llama.cpp loads: the family's <see cref="GgufMapping"/> names and re-lays the
@@ -71,7 +72,8 @@ public static class GgufExporter
             });
         });
         foreach (var t in extra.Values) t.Dispose();
-        return new(System.IO.Path.GetFullPath(path), mapping.Architecture, plan.Count, new FileInfo(path).Length, vocabulary);
+        return new(System.IO.Path.GetFullPath(path), mapping.Architecture, plan.Count, new FileInfo(path).Length, vocabulary,
+            GgufRope.Warnings(config).ToList());
     }
 
     /// <summary>One GGUF tensor: the HF parameters it is made of (several: one per expert, stacked) and its rule.</summary>

@@ -41,20 +41,23 @@ public class GgufExportTests(ITestOutputHelper output)
         a.Zip(b).Max(p => { Assert.Equal(p.First.Length, p.Second.Length); return p.First.Zip(p.Second).Max(q => Math.Abs((double)q.First - q.Second)); });
 
     /// <summary>Exports <paramref name="modelDir"/> as <paramref name="dtype"/>, runs it in llama.cpp, returns the max logit difference.</summary>
-    double ExportAndCompare(string modelDir, IReadOnlyList<int> ids, string dtype, bool greedy)
+    /// <param name="prompt">Greedy prompt length (the first ids).</param>
+    /// <param name="steps">Greedy steps.</param>
+    /// <param name="context">llama.cpp's context size.</param>
+    double ExportAndCompare(string modelDir, IReadOnlyList<int> ids, string dtype, bool greedy, int prompt = 8, int steps = 12, uint context = 256)
     {
         using var dir = new TempDir();
         var result = CliRunner.Run("export", modelDir, "--gguf", dir["model.gguf"], "--dtype", dtype);
         Assert.True(result.ExitCode == 0, result.Error);
         var model = HfCheckpoint.Load(modelDir).Model;
-        using var llama = new LlamaCpp(dir["model.gguf"]);
+        using var llama = new LlamaCpp(dir["model.gguf"], context);
         Assert.Equal(model.Config.Vocab, llama.VocabCount);
         double diff = MaxDiff(SubcloneLogits(model, ids), llama.Logits(ids));
         output.WriteLine($"{Path.GetFileName(modelDir)} {dtype}: max |logit difference| {diff:E2}");
         if (greedy)
         {
-            var prompt = ids.Take(8).ToList();
-            Assert.Equal(SubcloneGreedy(model, prompt, 12), llama.Greedy(prompt, 12));
+            var start = ids.Take(prompt).ToList();
+            Assert.Equal(SubcloneGreedy(model, start, steps), llama.Greedy(start, steps));
         }
         return diff;
     }
@@ -70,6 +73,39 @@ public class GgufExportTests(ITestOutputHelper output)
         var ids = FixtureLogitsTests.InputIds(fixture).Select(i => (int)i).ToList();
         double diff = ExportAndCompare(SharedData.Fixture(fixture), ids, "f32", greedy: true);
         Assert.True(diff < F32Tolerance, $"{fixture}: max abs logit difference {diff}");
+    }
+
+    /// <summary>
+    /// Rotary scaling: YaRN as llama.cpp's YaRN (qwen2-tiny-yarn, 40 positions over an original 16); dynamic NTK as
+    /// default RoPE, exact within max_position_embeddings (16: compared on the first 16 ids); LongRoPE with both factor
+    /// lists, compared where llama.cpp's choice by context size is HF's by sequence length: 40 ids in a 256 context
+    /// (long factors; greedy from a 20-token prompt), and, with original_max_position_embeddings patched to 256 (llama.cpp
+    /// pads its context to a multiple of 256, so the fixture's 16 never selects the short factors there), 40 ids in a
+    /// 256 context (short factors).
+    /// </summary>
+    [SharedTheory]
+    [InlineData("qwen2-tiny-yarn", "{}", 40, 8)]
+    [InlineData("llama-tiny-dynamic-rope", "{}", 16, 8)]
+    [InlineData("phi3-tiny-longrope", "{}", 40, 20)]
+    [InlineData("phi3-tiny-longrope", "{\"original_max_position_embeddings\":256,\"max_position_embeddings\":2048}", 40, 8)]
+    public void Scaled_rope_matches_where_llama_cpp_computes_it_as_hf(string fixture, string patch, int length, int prompt)
+    {
+        using var dir = new TempDir();
+        var ids = FixtureLogitsTests.InputIds(fixture).Select(i => (int)i).Take(length).ToList();
+        double diff = ExportAndCompare(Patched(dir, fixture, patch), ids, "f32", greedy: true, prompt, steps: length - prompt);
+        Assert.True(diff < F32Tolerance, $"{fixture} {patch} over {length}: {diff}");
+    }
+
+    /// <summary>A copy of <paramref name="fixture"/> with the top-level config fields of <paramref name="patch"/> replaced.</summary>
+    static string Patched(TempDir dir, string fixture, string patch)
+    {
+        string model = dir["patched"];
+        Directory.CreateDirectory(model);
+        foreach (var file in Directory.GetFiles(SharedData.Fixture(fixture))) File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!.AsObject();
+        foreach (var (key, value) in System.Text.Json.Nodes.JsonNode.Parse(patch)!.AsObject()) config[key] = value?.DeepClone();
+        File.WriteAllText(Path.Combine(model, "config.json"), config.ToJsonString());
+        return model;
     }
 
     /// <summary>A child of <paramref name="fixture"/> made by the clone command (random calibration ids: the fixtures have no text).</summary>

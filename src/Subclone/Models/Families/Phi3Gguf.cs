@@ -1,4 +1,5 @@
 using Subclone.Checkpoints;
+using TorchSharp;
 
 namespace Subclone.Models.Families;
 
@@ -19,7 +20,7 @@ public static class Phi3Gguf
         [
             new("model.embed_tokens", "token_embd"),
             Rule("input_layernorm", "attn_norm"),
-            Rule("self_attn.qkv_proj", "attn_qkv"),
+            new("model.layers.{layer}.self_attn.qkv_proj", "blk.{layer}.attn_qkv", FoldAttentionFactor),
             Rule("self_attn.o_proj", "attn_output"),
             Rule("post_attention_layernorm", "ffn_norm"),
             Rule("mlp.gate_up_proj", "ffn_up"),
@@ -40,14 +41,28 @@ public static class Phi3Gguf
             .Add("phi3.vocab_size", (uint)c.Vocab)
             .Also(() => GgufRope.Metadata("phi3", c, m)),
         Validate = Check,
+        ExtraTensors = GgufRope.LongRopeTensors,
     };
+
+    /// <summary>HF's LongRoPE cos/sin factor on the rotated q and k rows of [q | k | v] (1 for other rope types).</summary>
+    static torch.Tensor FoldAttentionFactor(ModelConfig c, torch.Tensor t)
+    {
+        double factor = GgufRope.FoldedAttentionFactor(c);
+        if (factor == 1) return t.alias();
+        long q = (long)c.Heads * c.HeadDim, k = (long)c.KvHeads * c.HeadDim;
+        var parts = t.split([q, k, t.shape[0] - q - k]);
+        using var scaledQ = GgufRope.ScaleRotatedRows(c, parts[0], c.Heads, factor);
+        using var scaledK = GgufRope.ScaleRotatedRows(c, parts[1], c.KvHeads, factor);
+        var result = torch.cat([scaledQ, scaledK, parts[2]]);
+        foreach (var part in parts) part.Dispose();
+        return result;
+    }
 
     static void Check(ModelConfig c, string path)
     {
         if (c.Activation != "silu")
             throw new CheckpointException(path, $"field 'hidden_act' value '{c.Activation}' has no llama.cpp equivalent (its phi3 graph computes SwiGLU)");
-        if (c.Rope.RopeType != "default")
-            throw new CheckpointException(path, $"field 'rope_scaling' type '{c.Rope.RopeType}' is not exported to GGUF for Phi-3 (llama.cpp picks LongRoPE factors by context size, HF by sequence length)");
+        GgufRope.Check(c, path, ["default", "longrope"]);
         // The window only binds on sequences longer than it, which a context no longer than it never holds.
         if (Phi3Family.SlidingWindow(c) is int window && window < c.MaxPositions)
             throw new CheckpointException(path, $"field 'sliding_window' ({window}) below max_position_embeddings is not exported to GGUF for Phi-3");

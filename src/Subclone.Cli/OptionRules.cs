@@ -61,7 +61,7 @@ public static class OptionRules
         ["--seeds"] = Count(1, 100), ["--lr-grid"] = NonEmpty, ["--wd-grid"] = NonEmpty, ["--budgets"] = NonEmpty,
 
         // Generation.
-        ["--max-new-tokens"] = Count(0, MaxCount), ["--temperature"] = Real(0), ["--top-k"] = Count(0, int.MaxValue),
+        ["--max-new-tokens"] = Count(0, MaxCount), ["--max-context"] = Count(1, int.MaxValue), ["--temperature"] = Real(0), ["--top-k"] = Count(0, int.MaxValue),
         ["--prompt-ids"] = IdList("a token id"),
 
         // Paths: an empty one is never meant (and the file system's own message names no option).

@@ -16,7 +16,16 @@ public static class GenerateCommand
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0: all)" };
         var seed = new Option<long>("--seed") { Description = "Random seed for sampling" };
         var json = new Option<bool>("--json") { Description = "Print {\"ids\":[...],\"text\":...}" };
-        var command = new Command("generate", "Generate text with a decoder model") { model, prompt, promptIds, maxNew, greedy, temperature, topK, seed, json };
+        var maxContext = new Option<int?>("--max-context")
+        {
+            Description = "Read at most the last N tokens before each prediction: rotary models evict the oldest cached keys "
+                + "(and may then run past their positions), GPT-2 re-reads its last N/2 tokens when its positions run out",
+        };
+        var noCache = new Option<bool>("--no-cache") { Description = "Recompute the whole context for every token instead of using the KV cache (slow; for comparison)" };
+        var command = new Command("generate", "Generate text with a decoder model")
+        {
+            model, prompt, promptIds, maxNew, greedy, temperature, topK, seed, json, maxContext, noCache,
+        };
         command.SetAction(r => io.Guard(() =>
         {
             var source = io.LoadModel(r, r.GetValue(model)!, r.GetValue(json));
@@ -36,7 +45,8 @@ public static class GenerateCommand
             if (r.GetValue(maxNew) < 0) throw new UserInputException("--max-new-tokens must not be negative");
 
             var sampling = new SamplingOptions(r.GetValue(greedy), r.GetValue(temperature), r.GetValue(topK), r.GetValue(seed));
-            var output = TextGenerator.Generate(source.Model, ids, r.GetValue(maxNew), sampling, tokenizer?.EosId);
+            var options = new GenerationOptions(UseCache: !r.GetValue(noCache), MaxContext: r.GetValue(maxContext));
+            var output = TextGenerator.Generate(source.Model, ids, r.GetValue(maxNew), sampling, tokenizer?.EosId, options);
             string? decoded = tokenizer?.Decode(output);
             if (r.GetValue(json))
                 io.WriteJson(new JsonObject { ["ids"] = new JsonArray(output.Select(i => (JsonNode)i).ToArray()), ["text"] = decoded });

@@ -14,8 +14,13 @@ public abstract class CausalLanguageModel : TransformerModel
     /// <summary>A decoder named <paramref name="name"/> of shape <paramref name="config"/>.</summary>
     protected CausalLanguageModel(string name, ModelConfig config) : base(name, config) { }
 
-    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D], reported to <paramref name="probe"/>.</summary>
-    protected abstract Tensor Backbone(Tensor inputIds, ActivationProbe? probe);
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D], reported to <paramref name="probe"/>. With a
+    /// <paramref name="cache"/> the ids continue what it holds: their keys and values are appended to it.</summary>
+    protected abstract Tensor Backbone(Tensor inputIds, ActivationProbe? probe, KvCache? cache = null);
+
+    /// <summary>Whether positions are learned embeddings (GPT-2's wpe) rather than rotary: such a model cannot run past
+    /// its last position, so a context limit re-reads a shorter window instead of evicting keys.</summary>
+    public virtual bool LearnedPositions => false;
 
     /// <summary>The token embedding table [vocab, D], which a tied head multiplies by.</summary>
     protected abstract Tensor TokenEmbeddings { get; }
@@ -38,6 +43,16 @@ public abstract class CausalLanguageModel : TransformerModel
     {
         using var scope = NewDisposeScope();
         var hidden = Backbone(input, probe);
+        var logits = Head is { } head ? head.forward(hidden) : matmul(hidden, TokenEmbeddings.t());
+        return FinishLogits(logits).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The next-token logits [B, vocab] after <paramref name="inputIds"/> [B, T], which continue what
+    /// <paramref name="cache"/> holds (and are appended to it). Only the last position goes through the head.</summary>
+    public Tensor NextTokenLogits(Tensor inputIds, KvCache cache)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Backbone(inputIds, null, cache)[.., -1];
         var logits = Head is { } head ? head.forward(hidden) : matmul(hidden, TokenEmbeddings.t());
         return FinishLogits(logits).MoveToOuterDisposeScope();
     }

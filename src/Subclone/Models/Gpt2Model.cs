@@ -27,7 +27,10 @@ public sealed class Gpt2Model : CausalLanguageModel
 
 
     /// <inheritdoc/>
-    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => transformer.Forward(inputIds, probe);
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe, KvCache? cache) => transformer.Forward(inputIds, probe, cache);
+
+    /// <inheritdoc/>
+    public override bool LearnedPositions => true;
 
     /// <inheritdoc/>
     protected override Tensor TokenEmbeddings => transformer.wte.weight;
@@ -58,20 +61,22 @@ public sealed class Gpt2Transformer : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
-    public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D]; with a <paramref name="cache"/>, continuing it.</summary>
+    public Tensor Forward(Tensor inputIds, ActivationProbe? probe, KvCache? cache = null)
     {
-        var x = Embed(wte, wpe, inputIds);
-        foreach (var block in h) x = block.Forward(x, probe);
+        var step = cache?.Begin(inputIds.shape[^1]);
+        var x = Embed(wte, wpe, inputIds, step?.Positions);
+        foreach (var block in h) x = block.Forward(x, probe, step);
         return ln_f.forward(x);
     }
 
-    /// <summary>Token plus learned position embeddings: the residual stream entering block 0.</summary>
-    public static Tensor Embed(EmbeddingTable wte, EmbeddingTable wpe, Tensor inputIds)
+    /// <summary>Token plus learned position embeddings: the residual stream entering block 0. Positions are
+    /// 0 … T − 1 unless given ([B, T], a cached step's).</summary>
+    public static Tensor Embed(EmbeddingTable wte, EmbeddingTable wpe, Tensor inputIds, Tensor? positions = null)
     {
-        long t = inputIds.shape[^1];
-        if (t > wpe.weight.shape[0]) throw new ArgumentException($"sequence of {t} tokens exceeds n_positions {wpe.weight.shape[0]}");
-        var positions = arange(t, dtype: ScalarType.Int64);
+        long t = inputIds.shape[^1], last = positions is null ? t : positions.max().item<long>() + 1;
+        if (last > wpe.weight.shape[0]) throw new ArgumentException($"sequence of {last} tokens exceeds n_positions {wpe.weight.shape[0]}");
+        positions ??= arange(t, dtype: ScalarType.Int64);
         return wte.forward(inputIds) + wpe.forward(positions);
     }
 }
@@ -100,10 +105,10 @@ public sealed class Gpt2Block : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>The residual stream through this block, reported to <paramref name="probe"/>.</summary>
-    public Tensor Forward(Tensor x, ActivationProbe? probe)
+    /// <summary>The residual stream through this block, reported to <paramref name="probe"/>; <paramref name="step"/>: a cached forward's.</summary>
+    public Tensor Forward(Tensor x, ActivationProbe? probe, KvStep? step = null)
     {
-        var h = x + attn.Forward(ln_1.forward(x), probe);
+        var h = x + attn.Forward(ln_1.forward(x), probe, step);
         var y = h + mlp.Forward(ln_2.forward(h), probe);
         probe?.OnBlock(_layer, x, y);
         return y;
@@ -130,12 +135,15 @@ public sealed class Gpt2Attention : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>[B, T, D] → [B, T, D]; the per-head outputs go to <paramref name="probe"/>.</summary>
-    public Tensor Forward(Tensor x, ActivationProbe? probe)
+    /// <summary>[B, T, D] → [B, T, D]; the per-head outputs go to <paramref name="probe"/>. With a cached
+    /// <paramref name="step"/> the keys and values join the cache and the queries attend to all it holds.</summary>
+    public Tensor Forward(Tensor x, ActivationProbe? probe, KvStep? step = null)
     {
         long b = x.shape[0], t = x.shape[1];
         var qkv = c_attn.forward(x).view(b, t, 3, _heads, _headDim).permute(2, 0, 3, 1, 4);  // [3, B, H, T, hd]
-        var heads = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true);
+        var heads = step is null
+            ? nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], is_casual: true)
+            : step.Attend(_layer, qkv[0], qkv[1], qkv[2], window: null);
         probe?.OnHeadOutputs(_layer, heads);
         return c_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
     }

@@ -27,7 +27,7 @@ public sealed class LlamaModel : CausalLanguageModel
 
 
     /// <inheritdoc/>
-    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => model.Forward(inputIds, probe);
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe, KvCache? cache) => model.Forward(inputIds, probe, cache);
 
     /// <inheritdoc/>
     protected override Tensor TokenEmbeddings => model.embed_tokens.weight;
@@ -59,12 +59,13 @@ public sealed class LlamaDecoder : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
-    public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D]; with a <paramref name="cache"/>, continuing it.</summary>
+    public Tensor Forward(Tensor inputIds, ActivationProbe? probe, KvCache? cache = null)
     {
-        var (cos, sin) = Rotary.CosSin(_rope, _headDim, inputIds.shape[^1]);
+        var step = cache?.Begin(inputIds.shape[^1]);
+        var (cos, sin) = step?.CosSin(_rope, _headDim) ?? Rotary.CosSin(_rope, _headDim, inputIds.shape[^1]);
         var x = embed_tokens.forward(inputIds);
-        foreach (var block in layers) x = block.Forward(x, cos, sin, probe);
+        foreach (var block in layers) x = block.Forward(x, cos, sin, probe, step);
         return norm.forward(x);
     }
 }
@@ -111,18 +112,18 @@ public sealed class LlamaBlock : nn.Module
     /// <summary>Whichever feed-forward network the block has.</summary>
     FeedForward FeedForward => mlp ?? block_sparse_moe!;
 
-    /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin(RopeParameters, int, long)"/>; reported to <paramref name="probe"/>.</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
+    /// <summary>The residual stream through this block, with the rotary tables of <see cref="Rotary.CosSin(RopeParameters, int, long)"/>; reported to <paramref name="probe"/>; <paramref name="step"/>: a cached forward's.</summary>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe, KvStep? step = null)
     {
         Tensor y;
         if (post_feedforward_layernorm is null)
         {
-            var h = x + self_attn.Forward(input_layernorm!.forward(x), cos, sin, probe);
+            var h = x + self_attn.Forward(input_layernorm!.forward(x), cos, sin, probe, step);
             y = h + FeedForward.Forward(post_attention_layernorm.forward(h), probe);
         }
         else
         {
-            var h = x + post_attention_layernorm.forward(self_attn.Forward(x, cos, sin, probe));
+            var h = x + post_attention_layernorm.forward(self_attn.Forward(x, cos, sin, probe, step));
             y = h + post_feedforward_layernorm.forward(FeedForward.Forward(h, probe));
         }
         probe?.OnBlock(_layer, x, y);
@@ -164,8 +165,9 @@ public sealed class LlamaAttention : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>[B, T, D] → [B, T, D]; the per-head outputs go to <paramref name="probe"/>.</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe)
+    /// <summary>[B, T, D] → [B, T, D]; the per-head outputs go to <paramref name="probe"/>. With a cached
+    /// <paramref name="step"/> the keys and values join the cache and the queries attend to all it holds.</summary>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, ActivationProbe? probe, KvStep? step = null)
     {
         long b = x.shape[0], t = x.shape[1];
         var q = Heads(q_proj.forward(x), q_norm, _heads);
@@ -173,6 +175,7 @@ public sealed class LlamaAttention : nn.Module
         q = Rotary.Apply(q, cos, sin);
         k = Rotary.Apply(k, cos, sin);
         var v = v_proj.forward(x).view(b, t, _kvHeads, _headDim).transpose(1, 2);
+        if (step is not null) return Output(step.Attend(_layer, q, k, v, _window), probe);
         if (_kvHeads != _heads)
         {
             // HF's repeat_kv: query head h reads key/value head h / (heads / kv_heads).
@@ -184,7 +187,14 @@ public sealed class LlamaAttention : nn.Module
         var heads = _window is int window && t > window
             ? nn.functional.scaled_dot_product_attention(q, k, v, SlidingWindowMask(t, window))
             : nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+        return Output(heads, probe);
+    }
+
+    /// <summary>The heads [B, H, T, hd], reported to <paramref name="probe"/>, merged and projected back to [B, T, D].</summary>
+    Tensor Output(Tensor heads, ActivationProbe? probe)
+    {
         probe?.OnHeadOutputs(_layer, heads);
+        long b = heads.shape[0], t = heads.shape[2];
         return o_proj.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
     }
 

@@ -41,8 +41,9 @@ public sealed class Gemma2Attention : nn.Module
     }
 
     /// <summary>[B, T, D] → [B, T, D]. <paramref name="allowed"/> [T, T] is true where query i may see key j;
-    /// the per-head outputs go to <paramref name="probe"/>.</summary>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, ActivationProbe? probe)
+    /// the per-head outputs go to <paramref name="probe"/>. In a cached <paramref name="step"/> the keys and values join
+    /// the cache and <paramref name="allowed"/> [B, 1, T, cached keys] covers all it holds.</summary>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor allowed, ActivationProbe? probe, KvStep? step = null)
     {
         long b = x.shape[0], t = x.shape[1];
         var q = q_proj.forward(x).view(b, t, _heads, _headDim).transpose(1, 2);
@@ -55,6 +56,7 @@ public sealed class Gemma2Attention : nn.Module
         }
         q = Rotary.Apply(q, cos, sin);
         k = Rotary.Apply(k, cos, sin);
+        if (step is not null) (k, v) = step.Store(_layer, k, v);
         if (_kvHeads != _heads)
         {
             // HF's repeat_kv: query head h reads key/value head h / (heads / kv_heads).

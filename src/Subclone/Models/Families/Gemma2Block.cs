@@ -44,7 +44,8 @@ public sealed class Gemma2Block : nn.Module
     public Tensor Forward(Tensor x, GemmaPositions positions, ActivationProbe? probe)
     {
         var (cos, sin, allowed) = positions.For(IsSliding);
-        var h = x + post_attention_layernorm.forward(self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, probe));
+        var attended = self_attn.Forward(input_layernorm.forward(x), cos, sin, allowed, probe, positions.Step);
+        var h = x + post_attention_layernorm.forward(attended);
         var y = h + post_feedforward_layernorm.forward(mlp.Forward(pre_feedforward_layernorm.forward(h), probe));
         probe?.OnBlock(_layer, x, y);
         return y;

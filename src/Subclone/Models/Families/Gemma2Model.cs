@@ -30,7 +30,7 @@ public sealed class Gemma2Model : CausalLanguageModel
     }
 
     /// <inheritdoc/>
-    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => model.Forward(inputIds, probe);
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe, KvCache? cache) => model.Forward(inputIds, probe, cache);
 
     /// <inheritdoc/>
     protected override Tensor TokenEmbeddings => model.embed_tokens.weight;
@@ -89,10 +89,12 @@ public sealed class Gemma2Decoder : nn.Module
         return x * normalizer;
     }
 
-    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
-    public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D]; with a <paramref name="cache"/>, continuing it.</summary>
+    public Tensor Forward(Tensor inputIds, ActivationProbe? probe, KvCache? cache = null)
     {
-        var positions = new GemmaPositions(_config, _settings, inputIds.shape[^1]);
+        var positions = cache is null
+            ? new GemmaPositions(_config, _settings, inputIds.shape[^1])
+            : new GemmaPositions(_config, _settings, cache.Begin(inputIds.shape[^1]));
         var x = Embed(embed_tokens, inputIds);
         foreach (var block in layers) x = block.Forward(x, positions, probe);
         return norm.forward(x);

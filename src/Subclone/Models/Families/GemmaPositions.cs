@@ -4,13 +4,32 @@ namespace Subclone.Models.Families;
 
 /// <summary>
 /// What a Gemma forward over T tokens shares between its blocks: for sliding and for full attention layers, the
-/// rotary tables (local vs global RoPE) and the mask (causal band vs causal). Built lazily, once per kind.
+/// rotary tables (local vs global RoPE) and the mask (causal band vs causal). Built lazily, once per kind. In a
+/// cached forward (<see cref="Step"/>) the tables are at the step's positions and the mask covers every cached key.
 /// </summary>
-public sealed class GemmaPositions(ModelConfig config, GemmaSettings settings, long length)
+public sealed class GemmaPositions
 {
+    readonly ModelConfig _config;
+    readonly GemmaSettings _settings;
+    readonly long _length;
     (Tensor Cos, Tensor Sin, Tensor Allowed)? _sliding, _full;
 
-    /// <summary>cos, sin [T, head_dim] and the [T, T] mask for a layer of the given kind.</summary>
+    /// <summary>An uncached forward over positions 0 … <paramref name="length"/> − 1.</summary>
+    public GemmaPositions(ModelConfig config, GemmaSettings settings, long length)
+    {
+        _config = config;
+        _settings = settings;
+        _length = length;
+    }
+
+    /// <summary>A cached forward: the new tokens of <paramref name="step"/>.</summary>
+    public GemmaPositions(ModelConfig config, GemmaSettings settings, KvStep step) : this(config, settings, step.Count) => Step = step;
+
+    /// <summary>The cached forward this one is, or null.</summary>
+    public KvStep? Step { get; }
+
+    /// <summary>cos, sin [T, head_dim] and the [T, T] mask for a layer of the given kind (in a cached forward,
+    /// [B, 1, T, head_dim] and [B, 1, T, cached keys]).</summary>
     public (Tensor Cos, Tensor Sin, Tensor Allowed) For(bool sliding)
     {
         if (sliding) return _sliding ??= Build(true);
@@ -19,7 +38,14 @@ public sealed class GemmaPositions(ModelConfig config, GemmaSettings settings, l
 
     (Tensor, Tensor, Tensor) Build(bool sliding)
     {
-        var (cos, sin) = Rotary.CosSin(settings.RopeFor(config, sliding), config.HeadDim, length);
-        return (cos, sin, Gemma2Attention.Mask(length, sliding ? settings.SlidingWindow : null));
+        var rope = _settings.RopeFor(_config, sliding);
+        int? window = sliding ? _settings.SlidingWindow : null;
+        if (Step is { } step)
+        {
+            var (stepCos, stepSin) = step.CosSin(rope, _config.HeadDim);
+            return (stepCos, stepSin, step.AllowedMask(window));
+        }
+        var (cos, sin) = Rotary.CosSin(rope, _config.HeadDim, _length);
+        return (cos, sin, Gemma2Attention.Mask(_length, window));
     }
 }

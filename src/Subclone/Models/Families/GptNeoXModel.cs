@@ -27,7 +27,7 @@ public sealed class GptNeoXModel : CausalLanguageModel
     }
 
     /// <inheritdoc/>
-    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => gpt_neox.Forward(inputIds, probe);
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe, KvCache? cache) => gpt_neox.Forward(inputIds, probe, cache);
 
     /// <inheritdoc/>
     protected override Tensor TokenEmbeddings => gpt_neox.embed_in.weight;
@@ -57,10 +57,12 @@ public sealed class GptNeoXBackbone : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
-    public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D]; with a <paramref name="cache"/>, continuing it.</summary>
+    public Tensor Forward(Tensor inputIds, ActivationProbe? probe, KvCache? cache = null)
     {
-        var context = GptNeoXLayer.Context(_config, inputIds.shape[^1]);
+        var context = cache is null
+            ? GptNeoXLayer.Context(_config, inputIds.shape[^1])
+            : AttentionContext.For(_config, cache.Begin(inputIds.shape[^1]), slidingWindow: null);
         var x = embed_in.forward(inputIds);
         foreach (var layer in layers) x = layer.Forward(x, context, probe);
         return final_layer_norm.forward(x);
@@ -144,7 +146,7 @@ public sealed class GptNeoXAttention : nn.Module
         // [B, T, H·3·hd] → [B, H, T, 3·hd]; each head's slice holds its query, key and value in that order.
         var qkv = query_key_value.forward(x).view(b, t, _heads, 3 * _headDim).transpose(1, 2);
         var parts = qkv.chunk(3, -1);
-        var heads = context.Attend(parts[0], parts[1], parts[2]);
+        var heads = context.Attend(parts[0], parts[1], parts[2], _layer);
         probe?.OnHeadOutputs(_layer, heads);
         return dense.forward(heads.transpose(1, 2).reshape(b, t, (long)_heads * _headDim));
     }

@@ -27,7 +27,7 @@ public sealed class Phi3Model : CausalLanguageModel
     }
 
     /// <inheritdoc/>
-    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe) => model.Forward(inputIds, probe);
+    protected override Tensor Backbone(Tensor inputIds, ActivationProbe? probe, KvCache? cache) => model.Forward(inputIds, probe, cache);
 
     /// <inheritdoc/>
     protected override Tensor TokenEmbeddings => model.embed_tokens.weight;
@@ -57,10 +57,12 @@ public sealed class Phi3Decoder : nn.Module
         RegisterComponents();
     }
 
-    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D].</summary>
-    public Tensor Forward(Tensor inputIds, ActivationProbe? probe)
+    /// <summary>Token ids [B, T] → the final normed hidden states [B, T, D]; with a <paramref name="cache"/>, continuing it.</summary>
+    public Tensor Forward(Tensor inputIds, ActivationProbe? probe, KvCache? cache = null)
     {
-        var context = Phi3Block.Context(_config, inputIds.shape[^1]);
+        var context = cache is null
+            ? Phi3Block.Context(_config, inputIds.shape[^1])
+            : AttentionContext.For(_config, cache.Begin(inputIds.shape[^1]), Phi3Family.SlidingWindow(_config));
         var x = embed_tokens.forward(inputIds);
         foreach (var block in layers) x = block.Forward(x, context, probe);
         return norm.forward(x);
@@ -134,7 +136,7 @@ public sealed class Phi3Attention : nn.Module
         var query = qkv[.., .., ..(int)q].view(b, t, _heads, _headDim).transpose(1, 2);
         var key = qkv[.., .., (int)q..(int)(q + kv)].view(b, t, _kvHeads, _headDim).transpose(1, 2);
         var value = qkv[.., .., (int)(q + kv)..].view(b, t, _kvHeads, _headDim).transpose(1, 2);
-        var heads = context.Attend(query, key, value);
+        var heads = context.Attend(query, key, value, _layer);
         probe?.OnHeadOutputs(_layer, heads);
         return o_proj.forward(heads.transpose(1, 2).reshape(b, t, q));
     }

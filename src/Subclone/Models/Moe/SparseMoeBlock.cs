@@ -38,7 +38,7 @@ public sealed class SparseMoeBlock : FeedForward
         var probabilities = nn.functional.softmax(gate.forward(tokens).to_type(ScalarType.Float32), dim: 1);
         var (top, chosen) = probabilities.topk(_topK, dim: -1);
         if (_normTopK) top = top / top.sum(-1, keepdim: true);
-        return zeros_like(probabilities).scatter_(1, chosen, top.to_type(tokens.dtype));
+        return zeros_like(probabilities).scatter_(1, chosen, top).to_type(tokens.dtype);
     }
 
     /// <inheritdoc/>

@@ -28,6 +28,20 @@ public static class RopeFrequencies
         };
     }
 
+    /// <summary>Whether the frequencies change with the sequence length (dynamic NTK, LongRoPE), so cached keys
+    /// rotated for one length may not fit another.</summary>
+    public static bool DependsOnLength(RopeParameters rope) => rope.RopeType is "dynamic" or "longrope";
+
+    /// <summary>Which set of frequencies a forward over <paramref name="seqLen"/> positions uses: equal values mean
+    /// equal tables. Dynamic NTK rescales at every length beyond max_position_embeddings; LongRoPE switches once, past
+    /// its original context; every other type has one set.</summary>
+    public static long Regime(RopeParameters rope, long seqLen) => rope.RopeType switch
+    {
+        "dynamic" => seqLen > rope.MaxPositions ? seqLen : 0,
+        "longrope" => seqLen > (rope.OriginalMaxPositions ?? rope.MaxPositions) ? 1 : 0,
+        _ => 0,
+    };
+
     /// <summary>θ^(2i/d) for i &lt; d/2: HF's arange(0, dim, 2).float() / dim as the exponent, in float32.</summary>
     static Tensor Powers(double theta, int dim) =>
         pow(theta, arange(0, dim, 2, dtype: ScalarType.Int64).to_type(ScalarType.Float32).div(dim));

@@ -11,17 +11,23 @@ namespace Subclone.Cloning;
 /// Calibration embeds the batches, then builds one parent block at a time, runs every batch's hidden states
 /// through it with the importance hooks, keeps the outputs and frees the block. Planning is
 /// <see cref="ClonePlanner"/>'s. Slicing reads each parent tensor, cuts the child's tensor from it and writes
-/// that straight into the child's checkpoint. Peak memory is about one parent block in float32 plus the
-/// calibration activations, or the largest single tensor (the embedding or head) in float32 if that is more.
+/// that straight into the child's checkpoint. Peak memory is about two parent blocks in float32 (the one computing
+/// and the next, read meanwhile) plus the calibration activations, or the largest single tensor (the embedding or
+/// head) in float32 if that is more.
 /// Given the same parent, calibration batches and options, the child's files are byte for byte those
 /// <see cref="Subcloner"/> and <see cref="HfCheckpoint.Save"/> write.
 /// </summary>
 public static class StreamingCloner
 {
-    /// <summary>The same statistics as <see cref="Calibrator.Measure"/>, with one parent block in memory at a time.
-    /// Progress counts the embedding and each block.</summary>
+    /// <summary>The same statistics as <see cref="Calibrator.Measure"/>, with one parent block in memory at a time
+    /// (two while the next is read). Progress counts the embedding and each block.</summary>
+    /// <remarks>
+    /// Reading and converting block i + 1 from the weight files runs on a background task while block i computes
+    /// (<paramref name="overlapReading"/>; one block of lookahead, so at most two blocks are resident). The reads
+    /// happen in the same order and the blocks compute on the same inputs, so the scores do not depend on it.
+    /// </remarks>
     public static ImportanceScores Measure(CheckpointReader parent, IReadOnlyList<ModelBatch> batches, string source, long seed,
-        IProgress<(int Done, int Total)>? progress = null)
+        IProgress<(int Done, int Total)>? progress = null, bool overlapReading = true)
     {
         if (batches.Count == 0) throw new UserInputException($"calibration data from {source} is empty");
         var config = parent.Config;
@@ -29,6 +35,7 @@ public static class StreamingCloner
         var probe = new ImportanceProbe(config);
         int steps = config.Layers + 1;
         var hidden = new List<Tensor>(batches.Count);
+        Task<nn.Module>? next = null;
         using var _ = no_grad();
         try
         {
@@ -36,6 +43,7 @@ public static class StreamingCloner
             using (embedding)
             {
                 parent.Load(embedding, embeddingPrefix);
+                if (config.Layers > 0) next = ReadBlock(parent, forward, 0, overlapReading);
                 embedding.eval();
                 foreach (var batch in batches)
                 {
@@ -48,11 +56,13 @@ public static class StreamingCloner
 
             for (int layer = 0; layer < config.Layers; layer++)
             {
-                var (block, prefix) = forward.CreateBlock(layer);
-                using (block)
+                var reading = next!;
+                next = null;
+                // GetResult rethrows the reader's own exception (a NaN weight, a truncated file), not an AggregateException.
+                var block = reading.GetAwaiter().GetResult();
+                try
                 {
-                    parent.Load(block, prefix);
-                    block.eval();
+                    if (layer + 1 < config.Layers) next = ReadBlock(parent, forward, layer + 1, overlapReading);
                     for (int b = 0; b < batches.Count; b++)
                     {
                         using var scope = NewDisposeScope();
@@ -61,6 +71,10 @@ public static class StreamingCloner
                         hidden[b].Dispose();
                         hidden[b] = output;
                     }
+                }
+                finally
+                {
+                    block.Dispose();
                 }
                 // The block's memory is free; without this glibc would keep much of it (and the activations) resident.
                 NativeHeap.Trim();
@@ -71,8 +85,41 @@ public static class StreamingCloner
         {
             probe.TokenMask = null;
             foreach (var h in hidden) h.Dispose();
+            // A block still being read when calibration failed is waited for and freed, whatever its own outcome.
+            if (next is not null)
+            {
+                try { next.GetAwaiter().GetResult().Dispose(); }
+                catch (Exception) { /* the first failure is the one reported */ }
+            }
         }
         return probe.Result(batches.Sum(b => b.Tokens), source, seed);
+    }
+
+    /// <summary>Block <paramref name="layer"/> built and filled from the checkpoint: on a background task when
+    /// <paramref name="background"/>, else before this returns.</summary>
+    static Task<nn.Module> ReadBlock(CheckpointReader parent, BlockwiseForward forward, int layer, bool background)
+    {
+        nn.Module Read()
+        {
+            var (block, prefix) = forward.CreateBlock(layer);
+            try
+            {
+                parent.Load(block, prefix);
+                block.eval();
+                return block;
+            }
+            catch
+            {
+                block.Dispose();
+                throw;
+            }
+        }
+        if (!background)
+        {
+            try { return Task.FromResult(Read()); }
+            catch (Exception e) { return Task.FromException<nn.Module>(e); }
+        }
+        return Task.Run(Read);
     }
 
     /// <summary>What a child of <paramref name="target"/>'s shape keeps (see <see cref="ClonePlanner.Plan"/>).</summary>

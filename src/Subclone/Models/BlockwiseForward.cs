@@ -39,6 +39,25 @@ public abstract class BlockwiseForward
     /// <summary>The block's output for one batch's hidden states; <paramref name="attentionMask"/> is the batch's [B, T] 1/0 mask.</summary>
     public abstract Tensor RunBlock(nn.Module block, Tensor hidden, Tensor? attentionMask, ActivationProbe? probe);
 
+    /// <summary>
+    /// An in-memory model's own embedding module and blocks, found under the names <see cref="CreateEmbedding"/> and
+    /// <see cref="CreateBlock"/> give (which are the model's parameter names), so that <see cref="Embed"/> and
+    /// <see cref="RunBlock"/> run the model one block at a time without copying a weight. Null when a module is not
+    /// where its name says.
+    /// </summary>
+    public (nn.Module Embedding, nn.Module[] Blocks)? Borrow(TransformerModel model)
+    {
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        nn.Module? Find(string prefix) => modules.GetValueOrDefault(prefix.TrimEnd('.'));
+        // The empty module is built only for its prefix: its storage is allocated but never written, so never resident.
+        var (empty, embeddingPrefix) = CreateEmbedding();
+        empty.Dispose();
+        var embedding = Find(embeddingPrefix);
+        var blocks = Enumerable.Range(0, Config.Layers).Select(l => Find(Config.Family.BlockPrefixAt(l))).ToArray();
+        if (embedding is null || blocks.Any(b => b is null)) return null;
+        return (embedding, blocks.Select(b => b!).ToArray());
+    }
+
     internal sealed class Gpt2(ModelConfig config) : BlockwiseForward(config)
     {
         /// <summary>GPT-2's two embedding tables under their names in Gpt2Transformer.</summary>
@@ -56,11 +75,13 @@ public abstract class BlockwiseForward
 
         public override (nn.Module, string) CreateEmbedding() => (new Embeddings(Config), "transformer.");
 
-        public override Tensor Embed(nn.Module embedding, Tensor inputIds)
+        /// <summary>Either the streamed tables or a whole model's "transformer." (<see cref="BlockwiseForward.Borrow"/>), which holds the same two.</summary>
+        public override Tensor Embed(nn.Module embedding, Tensor inputIds) => embedding switch
         {
-            var e = (Embeddings)embedding;
-            return Gpt2Transformer.Embed(e.wte, e.wpe, inputIds);
-        }
+            Embeddings e => Gpt2Transformer.Embed(e.wte, e.wpe, inputIds),
+            Gpt2Transformer t => Gpt2Transformer.Embed(t.wte, t.wpe, inputIds),
+            _ => throw new ArgumentException($"{embedding.GetType().Name} is not GPT-2's embeddings"),
+        };
 
         protected override nn.Module NewBlock(int layer) => new Gpt2Block(Config, layer);
 

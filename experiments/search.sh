@@ -20,24 +20,25 @@ search_and_compare() {
     local search=() compare=()
     while [ $# -gt 0 ] && [ "$1" != "--" ]; do search+=("$1"); shift; done
     shift; compare=("$@")
-    "$subclone" search "$parent" --params "$budget" --out "$out/$name-search" --force "${search[@]}" --json > "$out/$name-search.json"
+    SUBCLONE_PROGRESS=1 "$subclone" search "$parent" --params "$budget" --out "$out/$name-search" --force "${search[@]}"
     # The winner's shape, with its blocks chosen by influence as the search cut it.
     read -r -a winner <<< "$(jq -r '.winner.clone_args' "$out/$name-search/search.json")"
     "$subclone" compare "$parent" "${winner[@]}" --out "$out/$name-winner" --force --inits subclone "${compare[@]}" --json > "$out/$name-winner.json"
     "$subclone" compare "$parent" --params "$budget" --out "$out/$name-params" --force --inits subclone "${compare[@]}" --json > "$out/$name-params.json"
 }
 
-grid=(--lr-grid 1e-4,3e-4,1e-3 --seeds 3)
+# Short budgets: the machine these ran on was shared by several jobs (one core each at best).
+grid=(--lr-grid 1e-4,1e-3 --seeds 3)
 if [ "$which" = minilm ] || [ "$which" = both ]; then
-    # MiniLM (22.7M, 6 x 384) -> 6M parameters; 12 shapes at init, the best 3 probed for 60 steps.
-    search_and_compare minilm 6M minilm --candidates 12 --top 3 --probe-steps 60 --batch 32 --seq 64 --eval-batches 8 \
-        -- --steps 100 --batch 32 --seq 64 --eval-every 25 --eval-batches 8 "${grid[@]}"
+    # MiniLM (22.7M, 6 x 384) -> 6M parameters; 8 shapes at init, the best 2 probed for 40 steps.
+    search_and_compare minilm 6M minilm --candidates 8 --top 2 --probe-steps 40 --lr-grid 1e-4,1e-3 --batch 16 --seq 32 --eval-batches 4 \
+        -- --steps 80 --batch 16 --seq 32 --eval-every 20 --eval-batches 4 "${grid[@]}"
 fi
 if [ "$which" = gpt2 ] || [ "$which" = both ]; then
     gpt2=${GPT2_PARENT:-experiments/out/gpt2-parent}
     data=($S/tinystories/tinystories_train_first1000.txt $S/tinystories/tinystories_valid_prefix.txt)
     common=(--data "${data[@]}" --tokenizer $S/stories260K/stories260K.bin --batch 16 --seq 128)
-    # The pretrained GPT-2 (6 x 128, about 1.3M parameters) -> 330k; 24 shapes at init, the best 4 probed for 100 steps.
-    search_and_compare "$gpt2" 330k gpt2 "${common[@]}" --candidates 24 --top 4 --probe-steps 100 --eval-batches 8 \
-        -- "${common[@]}" --steps 300 --eval-every 25 --eval-batches 8 "${grid[@]}"
+    # The pretrained GPT-2 (6 x 128, about 1.3M parameters) -> 330k; 24 shapes at init, the best 4 probed for 60 steps.
+    search_and_compare "$gpt2" 330k gpt2 "${common[@]}" --candidates 24 --top 4 --probe-steps 60 --lr-grid 1e-4,1e-3 --eval-batches 8 \
+        -- "${common[@]}" --steps 200 --eval-every 25 --eval-batches 8 "${grid[@]}"
 fi

@@ -196,12 +196,14 @@ public static class OptionRules
 
     static string? ParameterCount(string text)
     {
+        if (text.Trim().Length == 0) return "not a parameter count (e.g. 40M)";
         try { Subclone.Cloning.CloneTarget.ParseCount(text); return null; }
         catch (UserInputException) { return "not a parameter count (e.g. 40M)"; }
     }
 
     static string? FlopCount(string text)
     {
+        if (text.Trim().Length == 0) return "not a FLOP count (e.g. 2G, 500M)";
         try { Subclone.Cloning.CloneTarget.ParseCount(text); return null; }
         catch (UserInputException) { return "not a FLOP count (e.g. 2G, 500M)"; }
     }

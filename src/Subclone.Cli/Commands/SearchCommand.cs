@@ -65,6 +65,8 @@ public static class SearchCommand
         if (Directory.Exists(outDir) && !r.GetValue(o.Force)) throw new UserInputException($"{outDir} already exists (pass --force to replace it)");
         if ((r.GetValue(o.Params) is null) == (r.GetValue(o.Flops) is null)) throw new UserInputException("give the budget as --params or as --flops (one of them)");
         var learningRates = Training.ComparisonSweep.ParseList("--lr-grid", r.GetValue(o.LrGrid)!);
+        foreach (double lr in learningRates)
+            if (!(lr > 0 && lr <= 10)) throw new UserInputException($"--lr-grid: {lr} is not a learning rate (positive, at most 10)");
         var probe = new Training.TrainingOptions
         {
             Steps = r.GetValue(o.ProbeSteps), BatchSize = r.GetValue(o.Batch), SequenceLength = r.GetValue(o.Seq), EvalBatches = r.GetValue(o.EvalBatches),
@@ -79,7 +81,7 @@ public static class SearchCommand
         var parent = io.LoadModel(r, r.GetValue(o.Parent)!, quiet);
         var config = parent.Model.Config;
         if (config.Family.Kind == FamilyKind.ImageClassifier)
-            throw new UserInputException($"search scores decoders and BERT encoders; {config.ArchitectureName} is an image model (use clone and compare)");
+            throw new UserInputException($"{r.GetValue(o.Parent)}: search scores decoders and BERT encoders; {config.ArchitectureName} is an image model (use clone and compare)");
         var space = ShapeSpace.Enumerate(config, budget, r.GetValue(o.Candidates));
         var plan = new SearchPlan { Space = space, Budget = budget, Probe = probe, Top = r.GetValue(o.Top), LearningRates = learningRates };
         var status = Progress.Status(io, quiet);
@@ -164,6 +166,8 @@ public static class SearchCommand
         if (quiet) { io.WriteJson(json); return; }
         var c = CultureInfo.InvariantCulture;
         var console = Output.Console(io);
+        // Off a terminal Spectre assumes 80 columns, which folds every cell of a table this wide; a log file can be wider.
+        if (!console.Profile.Capabilities.Interactive) console.Profile.Width = Math.Max(console.Profile.Width, 150);
         var table = new Table().Border(TableBorder.Rounded)
             .Title(Markup.Escape($"{outcome.Plan.Space.Candidates.Count} shapes within {outcome.Plan.Budget}; {outcome.Metric.Description}"))
             .AddColumn("rank").AddColumn("hidden").AddColumn("layers").AddColumn("heads").AddColumn("ffn").AddColumn("kept blocks")

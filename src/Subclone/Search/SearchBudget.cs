@@ -44,6 +44,6 @@ public sealed record SearchBudget(BudgetKind Kind, double Value, int Context)
     }
 
     /// <summary>The budget in words: "40,000,000 parameters (±5%)".</summary>
-    public override string ToString() => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1} (±{2:P0})", Value,
-        Kind == BudgetKind.Parameters ? "parameters" : $"FLOPs per token at {Context} tokens of context", Tolerance);
+    public override string ToString() => string.Format(CultureInfo.InvariantCulture, "{0:N0} {1} (±{2:0}%)", Value,
+        Kind == BudgetKind.Parameters ? "parameters" : $"FLOPs per token at {Context} tokens of context", Tolerance * 100);
 }

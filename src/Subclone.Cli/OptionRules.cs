@@ -59,6 +59,8 @@ public static class OptionRules
         ["--inits"] = NameList("subclone", "subclone+distill", "subclone-noscale", "uniform", "first", "random"),
         // compare's sweeps: lists are parsed (and refused by name) by ComparisonSweep; a seed count is a small number.
         ["--seeds"] = Count(1, 100), ["--lr-grid"] = NonEmpty, ["--wd-grid"] = NonEmpty, ["--budgets"] = NonEmpty,
+        // search: the budget as FLOPs per token, how many shapes are scored at init, how many are probed and for how long.
+        ["--flops"] = FlopCount, ["--candidates"] = Count(1, 10000), ["--top"] = Count(1, 1000), ["--probe-steps"] = Count(1, int.MaxValue),
 
         // Generation.
         ["--max-new-tokens"] = Count(0, MaxCount), ["--max-context"] = Count(1, int.MaxValue), ["--temperature"] = Real(0), ["--top-k"] = Count(0, int.MaxValue),
@@ -82,7 +84,7 @@ public static class OptionRules
         ("--map", "--select", "a map fixes the selection"), ("--map", "--depth", "a map fixes the blocks"),
         ("--map", "--no-scale", "a map records whether it scales"), ("--map", "--random-init", "a map replays a cut"),
         ("--map", "--calib", "a map needs no calibration"), ("--map", "--calib-random-ids", "a map needs no calibration"),
-        ("--ratio", "--params", "both set every width"), ("--ratio", "--hidden", "--ratio sets every width"),
+        ("--ratio", "--params", "both set every width"), ("--params", "--flops", "give the budget one way"), ("--ratio", "--hidden", "--ratio sets every width"),
         ("--ratio", "--heads", "--ratio sets every width"), ("--ratio", "--kv-heads", "--ratio sets every width"),
         ("--ratio", "--ffn", "--ratio sets every width"), ("--params", "--hidden", "--params sets every width"),
         ("--params", "--heads", "--params sets every width"), ("--params", "--kv-heads", "--params sets every width"),
@@ -194,8 +196,16 @@ public static class OptionRules
 
     static string? ParameterCount(string text)
     {
+        if (text.Trim().Length == 0) return "not a parameter count (e.g. 40M)";
         try { Subclone.Cloning.CloneTarget.ParseCount(text); return null; }
         catch (UserInputException) { return "not a parameter count (e.g. 40M)"; }
+    }
+
+    static string? FlopCount(string text)
+    {
+        if (text.Trim().Length == 0) return "not a FLOP count (e.g. 2G, 500M)";
+        try { Subclone.Cloning.CloneTarget.ParseCount(text); return null; }
+        catch (UserInputException) { return "not a FLOP count (e.g. 2G, 500M)"; }
     }
 
     static string? NonEmpty(string text) => text.Trim().Length == 0 ? "an empty path" : null;

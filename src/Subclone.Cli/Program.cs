@@ -58,6 +58,7 @@ public static class Program
         root.Subcommands.Add(RankCommand.Create(io));
         root.Subcommands.Add(CloneCommand.Create(io));
         root.Subcommands.Add(CompareCommand.Create(io));
+        root.Subcommands.Add(SearchCommand.Create(io));
         root.Subcommands.Add(TrainCommand.Create(io));
         root.Subcommands.Add(EvalCommand.Create(io));
         root.Subcommands.Add(InitCommand.Create(io));

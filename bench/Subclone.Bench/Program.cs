@@ -17,7 +17,8 @@ using Subclone.Inference;
 //   --cloning          wall time (calibration / planning+slicing / writing) and peak memory of subcloning random
 //                      GPT-2-small- (124M) and GPT-2-medium-shaped (355M) parents to half size, each in its own
 //                      process so peak RSS (VmHWM) is that clone's alone;
-//   --inference        `generate` tokens/s for stories260K (../shared) and a 124M-shaped GPT-2;
+//   --inference        greedy `generate` tokens/s (KV cache, no cache, llama.cpp on the same GGUF weights) for
+//                      stories260K (../shared), a 124M-shaped GPT-2 and a 124M-shaped Llama (GenerationBench.cs);
 //   --memory           resident memory every 100 steps of a 1000-step training run.
 // Usage: dotnet run -c Release --project bench/Subclone.Bench -- [--all | --steps N | --cloning | --inference | --memory]
 torch.set_num_threads(Subclone.Training.TrainingLoop.Threads());  // every core unless OMP_NUM_THREADS says otherwise
@@ -67,16 +68,14 @@ if (args.Contains("--cloning"))
     }
     return;
 }
+if (args.Contains("--inference-profile"))
+{
+    Console.WriteLine(Subclone.Bench.GenerationBench.Profile());
+    return;
+}
 if (args.Contains("--inference"))
 {
-    Console.WriteLine(machine);
-    Console.WriteLine();
-    Console.WriteLine("| model | params | prompt | new tokens | tokens/s |");
-    Console.WriteLine("|---|---|---|---|---|");
-    string stories = Path.Combine(AppContext.BaseDirectory, "../../../../../../shared/data/stories260K/stories260K.bin");
-    if (File.Exists(stories)) Console.WriteLine(Generation("stories260K", Llama2cConfig.Load(stories), 256));
-    else Console.WriteLine("| stories260K | ../shared absent | | | |");
-    Console.WriteLine(Generation("GPT-2 124M-shaped (random)", TransformerModel.Create(Gpt2Config(768, 12, 12, 50257, 1024), seed: 0), 64));
+    Console.WriteLine(Subclone.Bench.GenerationBench.Run(machine, skipLongUncached: args.Contains("--skip-long-uncached")));
     return;
 }
 int steps = args.Length >= 2 && args[0] == "--steps" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
@@ -151,17 +150,6 @@ static string CloneOne(string shape)
     var c = child.Config;
     return string.Create(CultureInfo.InvariantCulture,
         $"| GPT-2 {shape}-shaped ({config.Layers} × {config.Hidden}) | {parent.ParameterCount():N0} | {c.Layers} × {c.Hidden}, {c.Heads} heads, FFN {c.Ffn} ({child.ParameterCount():N0}) | {calibration:F1} s | {slicing:F1} s | {writing:F1} s | {calibration + slicing + writing:F1} s | {peakKb / 1048576.0:F2} GB |");
-}
-
-static string Generation(string name, TransformerModel model, int newTokens)
-{
-    int[] prompt = [1, 403, 407, 261, 378];
-    TextGenerator.Generate(model, prompt, 4, new SamplingOptions(Greedy: true));  // warm up
-    var watch = Stopwatch.StartNew();
-    var output = TextGenerator.Generate(model, prompt, newTokens, new SamplingOptions(Greedy: true));
-    double seconds = watch.Elapsed.TotalSeconds;
-    return string.Create(CultureInfo.InvariantCulture,
-        $"| {name} | {model.ParameterCount():N0} | {prompt.Length} tokens | {output.Count - prompt.Length} | {(output.Count - prompt.Length) / seconds:F1} |");
 }
 
 static double MatmulPeak()

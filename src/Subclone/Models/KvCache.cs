@@ -100,11 +100,12 @@ public sealed class KvCache : IDisposable
     {
         var bufferK = _keys[layer] ??= NewBuffer(keys);
         var bufferV = _values[layer] ??= NewBuffer(values);
-        long offset = 0;
-        foreach (var (slot, _, n) in Slots(start, keys.shape[2]))
+        long count = keys.shape[2], offset = 0;
+        foreach (var (slot, _, n) in Slots(start, count))
         {
-            bufferK.narrow(2, slot, n).copy_(keys.narrow(2, offset, n));
-            bufferV.narrow(2, slot, n).copy_(values.narrow(2, offset, n));
+            // The common case is one run holding every new entry: no view of the new keys needed.
+            bufferK.narrow(2, slot, n).copy_(n == count ? keys : keys.narrow(2, offset, n));
+            bufferV.narrow(2, slot, n).copy_(n == count ? values : values.narrow(2, offset, n));
             offset += n;
         }
         long visible = VisibleSlots(start + keys.shape[2]);

@@ -64,10 +64,15 @@ public static class Calibrator
         {
             foreach (var block in blocks)
             {
-                using var scope = NewDisposeScope();
-                var output = forward.RunBlock(block, hidden, batch.AttentionMask, probe).MoveToOuterDisposeScope();
-                hidden.Dispose();
-                hidden = output;
+                using (var scope = NewDisposeScope())
+                {
+                    var output = forward.RunBlock(block, hidden, batch.AttentionMask, probe).MoveToOuterDisposeScope();
+                    hidden.Dispose();
+                    hidden = output;
+                }
+                // glibc keeps the block's freed intermediates in its heaps, and the next block's do not all fit in
+                // them: without this, resident memory grew by about one block's activations per block.
+                NativeHeap.Trim();
             }
         }
         finally

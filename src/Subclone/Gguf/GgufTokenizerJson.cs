@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Subclone.Data.Tokenizers;
 using Subclone.Models;
@@ -27,15 +28,16 @@ static class GgufTokenizerJson
     public static void Write(GgufMetadata m, ModelConfig config, string path)
     {
         var tokenizer = FastTokenizer.Load(path);
-        var raw = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        var model = raw["model"]!.AsObject();
-        if (model["byte_fallback"] is JsonValue fb && fb.GetValue<bool>())
-            throw new InvalidDataException($"{path}: a SentencePiece-style tokenizer.json (byte_fallback) is not exported to GGUF; llama.cpp's llama vocabulary needs the tokenizer.model it was made from");
-        if (raw["normalizer"] is JsonObject normalizer && normalizer["type"]?.GetValue<string>() != "NFC")
-            throw new InvalidDataException($"{path}: normalizer '{normalizer["type"]}' has no llama.cpp equivalent for a GPT-2 BPE vocabulary");
-        string pre = PreTokenizer(path, raw["pre_tokenizer"], model["ignore_merges"] is JsonValue im && im.GetValue<bool>());
-
         var parts = tokenizer.Parts;
+        if (parts.Model.ByteFallback)
+            throw new InvalidDataException($"{path}: a SentencePiece-style tokenizer.json (byte_fallback) is not exported to GGUF; llama.cpp's llama vocabulary needs the tokenizer.model it was made from");
+        // The reader has checked the file; only the two top-level parts the vocabulary is named by are looked at again.
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        JsonNode? Part(string name) => document.RootElement.TryGetProperty(name, out var e) ? JsonNode.Parse(e.GetRawText()) : null;
+        if (Part("normalizer") is JsonObject normalizer && normalizer["type"]?.GetValue<string>() != "NFC")
+            throw new InvalidDataException($"{path}: normalizer '{normalizer["type"]}' has no llama.cpp equivalent for a GPT-2 BPE vocabulary");
+        string pre = PreTokenizer(path, Part("pre_tokenizer"), parts.Model.IgnoreMerges);
+
         int count = Math.Max(parts.Model.Tokens.Count == 0 ? 0 : parts.Model.Tokens.Keys.Max() + 1,
             parts.AddedTokens.Count == 0 ? 0 : parts.AddedTokens.Max(t => t.Id) + 1);
         if (count > config.Vocab) throw new InvalidDataException($"{path}: token ids up to {count - 1}, beyond the model's {config.Vocab} embedding rows");
@@ -45,10 +47,8 @@ static class GgufTokenizerJson
         foreach (var added in parts.AddedTokens) { tokens[added.Id] = added.Content; types[added.Id] = added.Special ? GgufVocabulary.Control : GgufVocabulary.UserDefined; }
         GgufVocabulary.Pad(config, path, tokens, types, null);
 
-        // Merges are "left right" strings or, in newer files, ["left", "right"] pairs; llama.cpp reads the former.
-        var merges = (model["merges"] as JsonArray ?? []).Select(node => node is JsonArray pair
-            ? $"{pair[0]!.GetValue<string>()} {pair[1]!.GetValue<string>()}"
-            : node!.GetValue<string>()).ToList();
+        // Files hold "left right" strings or, newer, ["left", "right"] pairs; llama.cpp reads the former.
+        var merges = parts.Model.MergeList.Select(p => $"{p.Left} {p.Right}").ToList();
         m.Add("tokenizer.ggml.model", "gpt2").Add("tokenizer.ggml.pre", pre)
             .Add("tokenizer.ggml.tokens", tokens).Add("tokenizer.ggml.token_type", types).Add("tokenizer.ggml.merges", merges);
         GgufVocabulary.Special(m, "bos", tokenizer.BosId, tokens.Count);

@@ -38,7 +38,7 @@ public class GgufTokenizerJsonTests
         string model = TinyModelWith(dir, tokenizer, modelType);
         var result = CliRunner.Run("export", model, "--gguf", dir["m.gguf"]);
         Assert.True(result.ExitCode == 0, result.Error);
-        var subclone = ModelSource.Load(model).Tokenizer!;
+        var subclone = RealTokenizers.Load(tokenizer);  // the file beside the model, loaded once per run
         using var llama = new LlamaCpp(dir["m.gguf"]);
         Assert.Equal(pre, llama.Weights.Metadata["tokenizer.ggml.pre"]);
         if (subclone.EosId is int eos) Assert.Equal(eos, (int)llama.Weights.Vocab.EOS!.Value);

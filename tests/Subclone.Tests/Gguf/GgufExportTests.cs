@@ -269,6 +269,20 @@ public class GgufExportTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A Gemma 2 whose layer_types are not HF's even-layer default (what a child that drops blocks gets): the period is
+    /// written as attention.sliding_window_pattern, which llama.cpp follows (with its default, 2, these logits are 3 off).
+    /// </summary>
+    [SharedFact]
+    public void Gemma2_layer_types_of_another_period_match()
+    {
+        using var dir = new TempDir();
+        string model = Patched(dir, "gemma2-tiny", "{\"layer_types\":[\"sliding_attention\",\"sliding_attention\",\"full_attention\"]}");
+        var ids = FixtureLogitsTests.InputIds("gemma2-tiny").Select(i => (int)i).ToList();
+        double diff = ExportAndCompare(model, ids, "f32", greedy: true);
+        Assert.True(diff < 1e-2, $"gemma2 period 3: {diff}");
+    }
+
+    /// <summary>
     /// GPT-NeoX: llama.cpp's gptneox graph computes tanh-approximate GELU (through ggml's float16 lookup table), so a
     /// Pythia config (exact "gelu") is refused, and the fixture's weights are run as "gelu_new". The table still moves
     /// these logits (|logit| up to 12) by about 4e-3; with the MLP's output projection zeroed the rest of the mapping

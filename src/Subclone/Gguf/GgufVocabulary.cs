@@ -40,7 +40,10 @@ public static class GgufVocabulary
             return "sentencepiece";
         }
         if (Path("tokenizer.json") is { } json)
-            throw new InvalidDataException($"{json}: GGUF export of a tokenizer.json without vocab.json/merges.txt or tokenizer.model is not supported yet");
+        {
+            GgufTokenizerJson.Write(m, config, json);
+            return "bpe";
+        }
         WritePlaceholder(m, config);
         return "placeholder";
     }
@@ -96,14 +99,14 @@ public static class GgufVocabulary
         m.Add("tokenizer.ggml.add_bos_token", false).Add("tokenizer.ggml.add_eos_token", false);
     }
 
-    static void Pad(ModelConfig config, string path, List<string> tokens, List<int> types, List<float>? scores)
+    internal static void Pad(ModelConfig config, string path, List<string> tokens, List<int> types, List<float>? scores)
     {
         if (tokens.Count > config.Vocab)
             throw new InvalidDataException($"{path}: {tokens.Count} tokens, more than the model's {config.Vocab} embedding rows");
         for (int i = tokens.Count; i < config.Vocab; i++) { tokens.Add($"[PAD{i}]"); types.Add(Unused); scores?.Add(-1000f); }
     }
 
-    static void Special(GgufMetadata m, string name, int? id, int count)
+    internal static void Special(GgufMetadata m, string name, int? id, int count)
     {
         if (id is int i && i >= 0 && i < count) m.Add($"tokenizer.ggml.{name}_token_id", (uint)i);
     }

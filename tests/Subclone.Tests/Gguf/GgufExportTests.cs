@@ -175,11 +175,19 @@ public class GgufExportTests(ITestOutputHelper output)
     [InlineData("mistral", ",\"sliding_window\":null")]
     [InlineData("qwen3", ",\"head_dim\":8")]
     [InlineData("olmo2", "")]
-    [InlineData("qwen3_moe", ",\"head_dim\":8,\"num_experts\":4,\"num_experts_per_tok\":2,\"moe_intermediate_size\":24,\"norm_topk_prob\":true,\"mlp_only_layers\":[]")]
+    [InlineData("qwen3_moe", Qwen3MoeConfig)]
     [InlineData("llama", ",\"rope_scaling\":{\"rope_type\":\"linear\",\"factor\":3.0}")]
     public void Random_llama_family_models_match(string modelType, string extra)
     {
         using var dir = new TempDir();
+        var ids = Enumerable.Range(0, 20).Select(i => i * 37 % 300).ToList();
+        double diff = ExportAndCompare(RandomModel(dir, modelType, extra), ids, "f32", greedy: true);
+        Assert.True(diff < F32Tolerance, $"{modelType}: {diff}");
+    }
+
+    /// <summary>A random Llama-family model (vocab 300) with large random weights, saved under <paramref name="dir"/>.</summary>
+    static string RandomModel(TempDir dir, string modelType, string extra)
+    {
         File.WriteAllText(dir["config.json"], $$"""
             {"model_type":"{{modelType}}","hidden_size":64,"num_attention_heads":4,"num_key_value_heads":2,"num_hidden_layers":2,
              "intermediate_size":96,"vocab_size":300,"max_position_embeddings":64,"rms_norm_eps":1e-6,"rope_theta":5000.0,
@@ -193,9 +201,22 @@ public class GgufExportTests(ITestOutputHelper output)
             foreach (var (_, p) in model.named_parameters()) p.copy_(randn(p.shape, generator: generator) * 0.3);
         }
         HfCheckpoint.Save(model, dir["model"], ScalarType.Float32);
+        return dir["model"];
+    }
+
+    const string Qwen3MoeConfig = ",\"head_dim\":8,\"num_experts\":4,\"num_experts_per_tok\":2,\"moe_intermediate_size\":24,\"norm_topk_prob\":true,\"mlp_only_layers\":[]";
+
+    /// <summary>Qwen3-MoE (its fixture has a dense block between sparse ones, which llama.cpp's qwen3moe cannot hold):
+    /// a child of a random all-sparse model, fewer experts and half width.</summary>
+    [Fact]
+    public void Qwen3_moe_child_runs_in_llama_cpp()
+    {
+        using var dir = new TempDir();
+        string child = Child(dir, RandomModel(dir, "qwen3_moe", Qwen3MoeConfig), "--ratio", "0.5", "--experts", "3", "--calib-random-ids", "6x16");
+        Assert.Equal(3, HfCheckpoint.Load(child).Model.Config.Moe!.Experts);
         var ids = Enumerable.Range(0, 20).Select(i => i * 37 % 300).ToList();
-        double diff = ExportAndCompare(dir["model"], ids, "f32", greedy: true);
-        Assert.True(diff < F32Tolerance, $"{modelType}: {diff}");
+        double diff = ExportAndCompare(child, ids, "f32", greedy: true);
+        Assert.True(diff < F32Tolerance, $"qwen3_moe child: {diff}");
     }
 
     [SharedTheory]
@@ -245,6 +266,20 @@ public class GgufExportTests(ITestOutputHelper output)
         string child = Child(dir, dir["no-mlp"], "--ratio", "0.5", "--calib-random-ids", "6x16");
         double childDiff = ExportAndCompare(child, ids, "f32", greedy: true);
         Assert.True(childDiff < F32Tolerance, $"{fixture} child: {childDiff}");
+    }
+
+    /// <summary>
+    /// A Gemma 2 whose layer_types are not HF's even-layer default (what a child that drops blocks gets): the period is
+    /// written as attention.sliding_window_pattern, which llama.cpp follows (with its default, 2, these logits are 3 off).
+    /// </summary>
+    [SharedFact]
+    public void Gemma2_layer_types_of_another_period_match()
+    {
+        using var dir = new TempDir();
+        string model = Patched(dir, "gemma2-tiny", "{\"layer_types\":[\"sliding_attention\",\"sliding_attention\",\"full_attention\"]}");
+        var ids = FixtureLogitsTests.InputIds("gemma2-tiny").Select(i => (int)i).ToList();
+        double diff = ExportAndCompare(model, ids, "f32", greedy: true);
+        Assert.True(diff < 1e-2, $"gemma2 period 3: {diff}");
     }
 
     /// <summary>

@@ -71,9 +71,10 @@ sealed class LlamaCpp : IDisposable
         return generated;
     }
 
-    /// <summary>llama.cpp's tokenization of <paramref name="text"/> (special-token text not parsed).</summary>
-    public int[] Tokenize(string text, bool addBos) =>
-        weights.NativeHandle.Tokenize(text, addBos, false, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray();
+    /// <summary>llama.cpp's tokenization of <paramref name="text"/>; <paramref name="special"/>: match added/special
+    /// token text in it as Hugging Face does (else it is tokenized as plain text).</summary>
+    public int[] Tokenize(string text, bool addBos, bool special = false) =>
+        weights.NativeHandle.Tokenize(text, addBos, special, System.Text.Encoding.UTF8).Select(t => (int)t).ToArray();
 
     public void Dispose() => weights.Dispose();
 }

@@ -64,6 +64,9 @@ public sealed class FastTokenizer : ITextTokenizer
     /// <inheritdoc/>
     public int VocabSize { get; }
 
+    /// <summary>The file's parts as read (the GGUF export writes its vocabulary from them).</summary>
+    internal TokenizerJson Parts => parts;
+
     /// <inheritdoc/>
     public int? BosId { get; }
 

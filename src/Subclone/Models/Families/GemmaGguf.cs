@@ -14,8 +14,8 @@ namespace Subclone.Models.Families;
 /// model size (1/√(hidden/heads) for the 27B models, recognised by their layer count, else 1/√head_dim). Queries are
 /// linear in the q projection (Gemma 2) and in the (1 + w) q_norm weight (Gemma 3, which norms q before RoPE), so that
 /// weight is multiplied by HF's scale / llama.cpp's scale: the scores, and with them the soft-cap's input, are HF's.</item>
-/// <item>Sliding windows: llama.cpp slides on the even layers for gemma2 (hard-coded) and, for gemma3, on layers l with
-/// l mod p &lt; p − 1 for the period p written as <c>attention.sliding_window_pattern</c>; layer_types no such rule
+/// <item>Sliding windows: llama.cpp's gemma2 and gemma3 slide on layers l with l mod p &lt; p − 1 for the period p
+/// written as <c>attention.sliding_window_pattern</c> (HF's defaults are periods 2 and 6); layer_types no period
 /// gives are refused, naming the field, unless the window covers the whole context.</item>
 /// </list>
 /// </summary>
@@ -70,17 +70,16 @@ public static class GemmaGguf
             .Add($"{arch}.attention.layer_norm_rms_epsilon", (float)c.NormEps)
             .Add($"{arch}.attention.sliding_window", (uint)s.SlidingWindow);
         GgufRope.Metadata(arch, c, m);
+        // A window covering the context makes the types irrelevant (Check lets any through); llama.cpp's default then.
+        if (Period(c) is int period) m.Add($"{arch}.attention.sliding_window_pattern", (uint)period);
     }
 
-    /// <summary>llama.cpp's gemma3 period when the file gives none (Gemma 3's released models').</summary>
-    const int DefaultGemma3Period = 6;
-
     /// <summary>
-    /// The period p with layer l sliding exactly when l mod p &lt; p − 1, which llama.cpp's gemma3 reads from
-    /// <c>attention.sliding_window_pattern</c> (checked: the bundled build follows it); null when layer_types has none.
-    /// p = layers + 1 says every layer slides.
+    /// The period p with layer l sliding exactly when l mod p &lt; p − 1, which llama.cpp's gemma2 and gemma3 read from
+    /// <c>attention.sliding_window_pattern</c> (measured: the bundled build follows it for both; without the key they
+    /// use 2 and 6); null when layer_types has none. p = layers + 1 says every layer slides.
     /// </summary>
-    static int? Gemma3Period(ModelConfig c)
+    static int? Period(ModelConfig c)
     {
         var s = GemmaSettings.Of(c);
         for (int p = 1; p <= c.Layers + 1; p++)
@@ -96,11 +95,8 @@ public static class GemmaGguf
         var s = GemmaSettings.Of(c, path);
         // Where the window covers every position llama.cpp can hold, sliding and full attention are the same.
         if (s.SlidingWindow >= c.MaxPositions) return;
-        if (pattern is not int p)
+        if (pattern is null)
             throw new CheckpointException(path, $"field 'layer_types' ({string.Join(", ", s.LayerTypes)}) has no llama.cpp {arch} equivalent (it slides on layers l with l mod p < p - 1 for one period p)");
-        for (int layer = 0; layer < c.Layers; layer++)
-            if (s.IsSliding(layer) != LlamaCppSlides(layer, p))
-                throw new CheckpointException(path, $"field 'layer_types' makes layer {layer} {s.LayerTypes[layer]}; llama.cpp's {arch} graph slides on layers l with l mod {p} < {p - 1} only");
     }
 
     /// <summary>Gemma 2: the <c>gemma2</c> architecture; attention and final soft-caps as keys (the graph always applies both).</summary>
@@ -116,7 +112,7 @@ public static class GemmaGguf
         },
         Validate = (c, path) =>
         {
-            Check(c, path, pattern: 2, "gemma2");
+            Check(c, path, Period(c), "gemma2");
             var s = GemmaSettings.Of(c, path);
             if (s.AttentionSoftcap is null) throw new CheckpointException(path, "field 'attn_logit_softcapping' null has no llama.cpp gemma2 equivalent (its graph always soft-caps scores)");
             if (s.FinalSoftcap is null) throw new CheckpointException(path, "field 'final_logit_softcapping' null has no llama.cpp gemma2 equivalent (its graph always soft-caps logits)");
@@ -134,14 +130,10 @@ public static class GemmaGguf
         Tensors = Rules(Rule("self_attn.q_proj", "attn_q"),
             Rule("self_attn.q_norm", "attn_q_norm", (c, w) => (w + 1) * QueryCorrection(c, largeLayers: 62)),
             Rule("self_attn.k_norm", "attn_k_norm", PlusOne)),
-        Metadata = (c, m) =>
-        {
-            CommonMetadata("gemma3", c, m);
-            m.Add("gemma3.attention.sliding_window_pattern", (uint)(Gemma3Period(c) ?? DefaultGemma3Period));
-        },
+        Metadata = (c, m) => CommonMetadata("gemma3", c, m),
         Validate = (c, path) =>
         {
-            Check(c, path, Gemma3Period(c), "gemma3");
+            Check(c, path, Period(c), "gemma3");
             var s = GemmaSettings.Of(c, path);
             if (s.AttentionSoftcap is not null) throw new CheckpointException(path, "field 'attn_logit_softcapping' has no llama.cpp gemma3 equivalent (its graph does not soft-cap scores)");
             if (s.FinalSoftcap is not null) throw new CheckpointException(path, "field 'final_logit_softcapping' has no llama.cpp gemma3 equivalent (its graph does not soft-cap logits)");

@@ -48,9 +48,12 @@ public static class GgufRope
     public static IEnumerable<string> Warnings(ModelConfig c)
     {
         if (c.Rope.RopeType == "dynamic")
-            yield return $"rope_scaling 'dynamic' is written as default RoPE: exact up to max_position_embeddings ({c.MaxPositions}), where HF's dynamic NTK is the default; llama.cpp does not grow the base beyond it";
+            yield return $"rope_scaling 'dynamic' is written as default RoPE: exact up to max_position_embeddings ({c.MaxPositions}), "
+                + "where HF's dynamic NTK is the default; llama.cpp does not grow the base beyond it";
         if (c.Rope.RopeType == "longrope" && c.Rope.OriginalMaxPositions is int original)
-            yield return $"rope_scaling 'longrope': llama.cpp uses long_factor when its context exceeds original_max_position_embeddings ({original}) and short_factor otherwise, HF by the sequence length; run with a context above {original} for longer sequences, at most {original} for shorter ones";
+            yield return $"rope_scaling 'longrope': llama.cpp uses long_factor when its context (a multiple of 256) exceeds "
+                + $"original_max_position_embeddings ({original}), HF when the sequence does: they agree on sequences longer than {original}, "
+                + $"and on shorter ones only in a context of at most {original}";
     }
 
     /// <summary>Writes the rope keys for <paramref name="arch"/>.</summary>

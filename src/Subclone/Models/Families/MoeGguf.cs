@@ -35,10 +35,15 @@ public static class MoeGguf
         LlamaGguf.Check(c, path);
         var moe = c.Moe ?? throw new InvalidOperationException("an MoE GGUF mapping on a config without experts");
         if (moe.NormTopK != graphNormalises)
-            throw new CheckpointException(path, $"field '{normField}' {moe.NormTopK.ToString().ToLowerInvariant()} has no llama.cpp equivalent (its {c.Family.Gguf!.Architecture} graph {(graphNormalises ? "renormalises" : "does not renormalise")} the top-k weights)");
+        {
+            string graph = graphNormalises ? "renormalises" : "does not renormalise";
+            throw new CheckpointException(path, $"field '{normField}' {moe.NormTopK.ToString().ToLowerInvariant()} has no llama.cpp equivalent "
+                + $"(its {c.Family.Gguf!.Architecture} graph {graph} the top-k weights)");
+        }
         int[] dense = Enumerable.Range(0, c.Layers).Where(l => !moe.IsSparse(l)).ToArray();
         if (dense.Length > 0)
-            throw new CheckpointException(path, $"field 'mlp_only_layers' / 'decoder_sparse_step' make block(s) {string.Join(", ", dense)} dense; llama.cpp's {c.Family.Gguf!.Architecture} graph has experts in every block");
+            throw new CheckpointException(path, $"field 'mlp_only_layers' / 'decoder_sparse_step' make block(s) {string.Join(", ", dense)} dense; "
+                + $"llama.cpp's {c.Family.Gguf!.Architecture} graph has experts in every block");
     };
 
     /// <summary>Mixtral (its <paramref name="layout"/>): llama.cpp's <c>llama</c> architecture with experts (q/k permuted as for Llama).</summary>

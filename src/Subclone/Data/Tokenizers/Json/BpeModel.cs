@@ -35,8 +35,9 @@ internal sealed class BpeModel
     readonly Microsoft.ML.Tokenizers.Tokenizer? library;
 
     BpeModel(Dictionary<string, int> vocab, Dictionary<long, (int, int)> merges, int? unkId, string? prefix, string? suffix,
-        bool fuseUnk, bool byteFallback, bool ignoreMerges, Microsoft.ML.Tokenizers.Tokenizer? library)
+        bool fuseUnk, bool byteFallback, bool ignoreMerges, Microsoft.ML.Tokenizers.Tokenizer? library, List<(string Left, string Right)> mergeList)
     {
+        MergeList = mergeList;
         this.library = library;
         this.vocab = vocab;
         vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -53,6 +54,15 @@ internal sealed class BpeModel
             for (int b = 0; b < 256; b++) byteIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
         }
     }
+
+    /// <summary>The merges as listed, in rank order (the GGUF export writes them).</summary>
+    public IReadOnlyList<(string Left, string Right)> MergeList { get; }
+
+    /// <summary>Whether a character with no token falls back to byte tokens (SentencePiece-style files).</summary>
+    public bool ByteFallback => byteFallback;
+
+    /// <summary>Whether a word that is itself a token skips the merges (Llama 3).</summary>
+    public bool IgnoreMerges => ignoreMerges;
 
     /// <summary>The model's tokens by id (added tokens are not here).</summary>
     public IReadOnlyDictionary<int, string> Tokens => tokens;
@@ -77,7 +87,7 @@ internal sealed class BpeModel
         bool fuseUnk = node.Bool("fuse_unk", false), byteFallback = node.Bool("byte_fallback", false), ignoreMerges = node.Bool("ignore_merges", false);
         bool libraryFits = !byteFallback && !ignoreMerges && !mergeList.Any(m => m.Left.Contains(' ') || m.Right.Contains(' '));
         var library = libraryFits ? LibraryBpe(node.File, vocab, mergeList, unk, fuseUnk, prefix, suffix) : null;
-        return new BpeModel(vocab, merges, unkId, prefix, suffix, fuseUnk, byteFallback, ignoreMerges, library);
+        return new BpeModel(vocab, merges, unkId, prefix, suffix, fuseUnk, byteFallback, ignoreMerges, library, mergeList);
     }
 
     // No pre-tokenizer, normalizer or byte-level mapping: the pipeline has done those; the library only merges.

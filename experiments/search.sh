@@ -23,8 +23,10 @@ search_and_compare() {
     SUBCLONE_PROGRESS=1 "$subclone" search "$parent" --params "$budget" --out "$out/$name-search" --force "${search[@]}"
     # The winner's shape, with its blocks chosen by influence as the search cut it.
     read -r -a winner <<< "$(jq -r '.winner.clone_args' "$out/$name-search/search.json")"
-    "$subclone" compare "$parent" "${winner[@]}" --out "$out/$name-winner" --force --inits subclone "${compare[@]}" --json > "$out/$name-winner.json"
-    "$subclone" compare "$parent" --params "$budget" --out "$out/$name-params" --force --inits subclone "${compare[@]}" --json > "$out/$name-params.json"
+    # The two compares are independent: run side by side (one core each).
+    "$subclone" compare "$parent" "${winner[@]}" --out "$out/$name-winner" --force --inits subclone "${compare[@]}" --json > "$out/$name-winner.json" &
+    "$subclone" compare "$parent" --params "$budget" --out "$out/$name-params" --force --inits subclone "${compare[@]}" --json > "$out/$name-params.json" &
+    wait
 }
 
 # Short budgets: the machine these ran on was shared by several jobs (one core each at best).
@@ -41,5 +43,5 @@ if [ "$which" = gpt2 ] || [ "$which" = both ]; then
     common=(--data "${data[@]}" --tokenizer $S/stories260K/stories260K.bin --batch 16 --seq 128)
     # The pretrained GPT-2 (6 x 128, about 1.3M parameters) -> 330k; 24 shapes at init, the best 4 probed for 60 steps.
     search_and_compare "$gpt2" 330k gpt2 "${common[@]}" --candidates 24 --top 4 --probe-steps 60 --lr-grid 1e-3,1e-2 --eval-batches 8 \
-        -- "${common[@]}" --steps 200 --eval-every 25 --eval-batches 8 --lr-grid 1e-3,1e-2 --seeds 3
+        -- "${common[@]}" --steps 150 --eval-every 25 --eval-batches 8 --lr-grid 1e-3,1e-2 --subclone-lr 1e-3 --seeds 3
 fi

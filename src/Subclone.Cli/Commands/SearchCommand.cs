@@ -91,6 +91,9 @@ public static class SearchCommand
         var outcome = Progress.RunWithStatus(io, quiet, ShapeSearch.Units(plan), 0, report =>
             ShapeSearch.Run(parent.Model, data, plan, new SyncProgress(s => report(s.Done, s.Text)), status, io.Interrupt));
 
+        // Every probe diverging is the learning-rate grid's fault: refused like bad input, before anything is written.
+        if (!outcome.Interrupted && outcome.Winner is null)
+            throw new UserInputException($"--lr-grid {r.GetValue(o.LrGrid)}: every probe diverged, so there is no winner; try lower learning rates");
         string? winnerDir = outcome.Interrupted || outcome.Winner is null ? null : Path.Combine(outDir, ChildDirectory);
         var json = outcome.ToJson(parent.Origin, parent.Model.ParameterCount(), winnerDir);
         json["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 2);
@@ -110,7 +113,6 @@ public static class SearchCommand
         });
         Print(io, quiet, outcome, json, outDir);
         if (outcome.Interrupted) return io.Finish(true, $"kept what was measured in {Path.Combine(outDir, "search.json")} (no child written)");
-        if (outcome.Winner is null) throw new UserInputException($"every probe diverged (--lr-grid {r.GetValue(o.LrGrid)}): no winner; {outDir}/search.json has the scores at init");
         return 0;
     }
 

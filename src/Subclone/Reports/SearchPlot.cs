@@ -26,8 +26,8 @@ public static class SearchPlot
         plot.Title(title);
         plot.XLabel("parameters");
         plot.YLabel(outcome.Metric.Description);
-        plot.ShowLegend(Alignment.UpperRight);
-        AtomicFile.Write(pngPath, temp => plot.SavePng(temp, 900, 560));
+        plot.ShowLegend(Edge.Bottom);  // outside the data area: a legend inside would hide points at this scale
+        AtomicFile.Write(pngPath, temp => plot.SavePng(temp, 900, 640));
     }
 
     static void Series(Plot plot, SearchOutcome outcome, Func<CandidateResult, double?> loss, string name, MarkerShape shape, Color color)

@@ -3,7 +3,9 @@
 # with --lr-grid and --seeds (and the distillation arm and --budgets for the larger parent). Budgets are small:
 # they ran on one busy core each of a shared 2-core machine within one session, so steps are few.
 # Usage: experiments/speedup-sweeps.sh PART [OUT] [BIN]
-#   PART: stories | stories-edge | stories-edge2 | stories-edge3 | stories-budgets | both | budgets | width | depth   (the larger parent's parts need OUT/parent from larger-parent.sh)
+#   PART: stories | stories-edge | stories-edge2 | stories-edge3 | stories-budgets | both | budgets | width | depth
+#         (the larger parent's parts need OUT/parent from larger-parent.sh)
+#         gpt2-parent | gpt2 (needs OUT/gpt2-parent) | minilm | vit-parent | vit (needs OUT/vit-parent)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -64,5 +66,23 @@ case $part in
   depth)
     "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-depth" --force --layers 3 \
         --steps 40 --batch 8 --seq 128 --eval-every 10 --inits subclone,random --subclone-lr 1e-3 --seeds 2 --json ;;
-  *) echo "unknown part $part (stories | both | budgets | width | depth)" >&2; exit 2 ;;
+  # The self-pretrained GPT-2 (6 x 128, as in training-speed.sh section 2, same command and seed) -> 3 x 64:
+  # subclone, subclone+distill and random at 1e-3, 3e-3, 1e-2, 3 seeds, 200 steps (the presets inside the grid).
+  gpt2-parent)
+    cat > "$out/gpt2-config.json" <<'JSON'
+{"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"], "n_embd": 128, "n_layer": 6, "n_head": 4, "n_positions": 256,
+ "vocab_size": 512, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5, "tie_word_embeddings": true,
+ "bos_token_id": 1, "eos_token_id": 2}
+JSON
+    "$subclone" train --config "$out/gpt2-config.json" --tokenizer $S/stories260K/stories260K.bin --data "${ts[@]}" \
+        --out "$out/gpt2-parent" --force --steps 1000 --batch 16 --seq 128 --lr 2e-3 --wd 0.1 --warmup 100 --eval-every 100 --eval-batches 8 --seed 1 --json ;;
+  gpt2)
+    "$subclone" compare "$out/gpt2-parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/gpt2-grid" --force \
+        --hidden 64 --heads 2 --ffn 256 --layers 3 --steps 200 --batch 16 --seq 128 --eval-every 10 \
+        --inits subclone,subclone+distill,random --lr-grid 1e-3,3e-3,1e-2 --subclone-lr 1e-3 --seeds 3 --json ;;
+  # MiniLM -> half width, distilled toward the parent's sentence embeddings: 60 steps of 16 sentences, 2 seeds.
+  minilm)
+    "$subclone" compare minilm --out "$out/minilm-grid" --force --ratio 0.5 --steps 60 --batch 16 --seq 64 --eval-every 10 --eval-batches 4 \
+        --inits subclone,random --lr-grid 3e-4,1e-3,3e-3 --subclone-lr 1e-3 --seeds 2 --json ;;
+  *) echo "unknown part $part (see the usage line at the top)" >&2; exit 2 ;;
 esac

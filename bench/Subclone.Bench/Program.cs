@@ -14,7 +14,7 @@ using Subclone.Inference;
 // Benchmarks for docs/benchmarks.md, each printed as a Markdown table:
 //   (default)          training throughput and MFU of GPT-2-style models, against the fp32 matmul peak measured
 //                      by this same process;
-//   --cloning          wall time (calibration / planning+slicing / writing) and peak memory of subcloning random
+//   --cloning          wall time (calibration / planning / slicing+writing, tensor by tensor) and peak memory of subcloning random
 //                      GPT-2-small- (124M) and GPT-2-medium-shaped (355M) parents to half size, each in its own
 //                      process so peak RSS (VmHWM) is that clone's alone;
 //   --calibration      calibration near the peak, in one command: the fp32 matmul peak, then per-block time against
@@ -164,7 +164,7 @@ static double BlockFlops(IEnumerable<ParameterShape> blockParameters, ModelConfi
 static string Cloning(double? peak)
 {
     var table = new StringBuilder();
-    table.AppendLine("| parent | parent params (float32) | child | calibration (64 × 256 tokens) | plan + slice | write | total | peak RSS | peak / parent float32 |");
+    table.AppendLine("| parent | parent params (float32) | child | calibration (64 × 256 tokens) | plan | slice + write | total | peak RSS | peak / parent float32 |");
     table.AppendLine("|---|---|---|---|---|---|---|---|---|");
     var shas = new List<string>();
     var marks = new List<string>();
@@ -261,23 +261,23 @@ static JsonObject CloneOne(string shape)
     double calibration = watch.Elapsed.TotalSeconds;
     watch.Restart();
     var target = new CloneTarget(Hidden: config.Hidden / 2, Heads: config.Heads / 2, Ffn: config.Ffn / 2, Layers: config.Layers / 2);
-    var child = Subcloner.Clone(parent, target, scores, new CloneOptions()).Child;
+    var map = Subcloner.Plan(config, target, scores, new CloneOptions());
     double slicing = watch.Elapsed.TotalSeconds;
     watch.Restart();
     string outDir = Path.Combine(Path.GetTempPath(), $"subclone-bench-{shape}-{Environment.ProcessId}");
-    HfCheckpoint.Save(child, outDir, ScalarType.Float32, overwrite: true);
+    // Sliced and written one tensor at a time, as `subclone clone` does: the child never sits whole beside the parent.
+    var c = Subcloner.Write(parent, map, outDir, ScalarType.Float32, overwrite: true);
     double writing = watch.Elapsed.TotalSeconds;
     // The child's bytes, so a change to calibration can be checked to give the same child.
     string sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(Path.Combine(outDir, "model.safetensors"))))[..16].ToLowerInvariant();
     Directory.Delete(outDir, recursive: true);
     long peakKb = HighWaterKb();
-    var c = child.Config;
     var block0 = parent.named_parameters().Where(p => p.name.StartsWith(config.Family.BlockPrefixAt(0), StringComparison.Ordinal))
         .Select(p => new ParameterShape(p.name, p.parameter.shape));
     return new JsonObject
     {
         ["layers"] = config.Layers, ["hidden"] = config.Hidden, ["parent_params"] = parent.ParameterCount(),
-        ["child"] = $"{c.Layers} × {c.Hidden}, {c.Heads} heads, FFN {c.Ffn} ({child.ParameterCount():N0})",
+        ["child"] = $"{c.Layers} × {c.Hidden}, {c.Heads} heads, FFN {c.Ffn} ({c.Family.ParameterCount(c):N0})",
         ["calibration_s"] = calibration, ["slicing_s"] = slicing, ["writing_s"] = writing, ["peak_kb"] = peakKb,
         ["runtime_kb"] = baseKb, ["after_parent_kb"] = parentKb, ["built_kb"] = builtKb, ["batches"] = batches.Count, ["block_flops"] = BlockFlops(block0, config, 8, 256), ["child_sha256"] = sha,
     };

@@ -102,12 +102,9 @@ public static class CloneCommand
         CloneMap cloneMap;
         ImportanceScores? scores = null;
         CalibrationData? data = null;
-        TransformerModel child;
+        TransformerModel? randomChild = null;
         if (r.GetValue(o.Map) is string mapPath)
-        {
             cloneMap = ReplayedMap(io, mapPath, parent.Model.Config, CloneReport.Fingerprint(parent));
-            child = Subcloner.Apply(parent.Model, cloneMap);
-        }
         else
         {
             var options = o.Shape.Options(r);
@@ -119,22 +116,28 @@ public static class CloneCommand
                 scores = Progress.Run(io, json, "calibration", data.Calibration.Count,
                     p => Calibrator.Measure(parent.Model, data.Calibration, data.Source, r.GetValue(o.Shape.Seed), p, io.Interrupt));
             if (randomInit)
-                (child, cloneMap) = RandomChild(parent.Model.Config, target, options, r.GetValue(o.Shape.Seed));
+                (randomChild, cloneMap) = RandomChild(parent.Model.Config, target, options, r.GetValue(o.Shape.Seed));
             else
-            {
-                var result = Subcloner.Clone(parent.Model, target, scores, options);
-                (child, cloneMap) = (result.Child, result.Map);
-            }
+                cloneMap = Subcloner.Plan(parent.Model.Config, target, scores, options);
         }
 
         io.Interrupt.ThrowIfCancellationRequested();
-        status("writing the child");
-        var report = CloneReport.Build(parent, child.Config, cloneMap, scores);
-        HfCheckpoint.Save(child, outDir, storeDtype, parent.Directory, overwrite: r.GetValue(o.Force),
-            maxShardBytes: ByteSize.Parse(r.GetValue(o.ShardSize)!, "--shard-size"), extraFiles: [(CloneReport.FileName, Indented(report))]);
+        var childConfig = randomChild?.Config ?? Subcloner.ChildConfig(parent.Model.Config, cloneMap);
+        var report = Indented(CloneReport.Build(parent, childConfig, cloneMap, scores));
+        long shardBytes = ByteSize.Parse(r.GetValue(o.ShardSize)!, "--shard-size");
+        if (randomChild is not null)
+            HfCheckpoint.Save(randomChild, outDir, storeDtype, parent.Directory, overwrite: r.GetValue(o.Force),
+                maxShardBytes: shardBytes, extraFiles: [(CloneReport.FileName, report)]);
+        else
+            // Tensor by tensor from the loaded parent: the whole child never sits beside it (issue 17's memory bound).
+            Progress.Run(io, json, "writing the child, tensor by tensor", TransformerModel.ParameterShapes(childConfig, WithOptionalPart(parent.Model)).Count,
+                p => Subcloner.Write(parent.Model, cloneMap, outDir, storeDtype, parent.Directory, r.GetValue(o.Force), shardBytes,
+                    [(CloneReport.FileName, report)], p));
 
-        var summary = new JsonObject { ["out"] = Path.GetFullPath(outDir), ["params"] = child.ParameterCount(), ["parent_params"] = parent.Model.ParameterCount() };
-        if (data is not null)
+        // The held-out evaluation needs the child as a model: built only then, after the files are written.
+        using var child = data is null ? null : randomChild ?? Subcloner.Apply(parent.Model, cloneMap);
+        var summary = new JsonObject { ["out"] = Path.GetFullPath(outDir), ["params"] = child?.ParameterCount() ?? childConfig.Family.ParameterCount(childConfig, WithOptionalPart(parent.Model)), ["parent_params"] = parent.Model.ParameterCount() };
+        if (data is not null && child is not null)
         {
             status("evaluating on held-out data");
             if (child.Config.Family.Kind == FamilyKind.ImageClassifier)
@@ -251,6 +254,9 @@ public static class CloneCommand
         var map = ClonePlanner.Plan(parent, shape, null, options with { Selection = Selection.First }) with { Selection = "random-init" };
         return (child, map);
     }
+
+    /// <summary>Whether the model has its family's optional part (a pooler), as its child will.</summary>
+    static bool WithOptionalPart(TransformerModel model) => model.Config.Family.HasOptionalPart(model.state_dict().Keys);
 
     static string Indented(JsonObject json) => json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
 

@@ -133,25 +133,38 @@ public static class StreamingCloner
     /// </summary>
     public static ModelConfig Write(CheckpointReader parent, CloneMap map, string directory, ScalarType dtype, bool overwrite = false,
         long maxShardBytes = CheckpointWriter.DefaultShardBytes, IEnumerable<(string Name, string Content)>? extraFiles = null,
-        IProgress<(int Done, int Total)>? progress = null)
+        IProgress<(int Done, int Total)>? progress = null) =>
+        WriteSliced(parent.Config, parent.HasPooler, parent.ReadFloat32, map, directory, dtype, parent.Directory, overwrite,
+            maxShardBytes, extraFiles, progress);
+
+    /// <summary>
+    /// The child's checkpoint, each tensor cut from the parent tensor <paramref name="readFloat32"/> returns for a
+    /// name (float32) and written before the next is cut, so only one child tensor is ever in memory. A tensor the
+    /// reader creates inside the per-tensor dispose scope is freed with it; one that lives elsewhere (an in-memory
+    /// parent's parameter) is left alone.
+    /// </summary>
+    internal static ModelConfig WriteSliced(ModelConfig parent, bool withOptionalPart, Func<string, Tensor> readFloat32, CloneMap map,
+        string directory, ScalarType dtype, string? companionSource, bool overwrite, long maxShardBytes,
+        IEnumerable<(string Name, string Content)>? extraFiles, IProgress<(int Done, int Total)>? progress)
     {
-        map.Validate(parent.Config, "clone map");
-        var child = Subcloner.ChildConfig(parent.Config, map);
-        var shapes = TransformerModel.ParameterShapes(child, parent.HasPooler);
+        map.Validate(parent, "clone map");
+        var child = Subcloner.ChildConfig(parent, map);
+        var shapes = TransformerModel.ParameterShapes(child, withOptionalPart);
 
         using var writer = CheckpointWriter.Create(directory, child, shapes, dtype, overwrite, maxShardBytes);
+        using var _ = no_grad();
         int done = 0;
         foreach (string name in writer.Names)
         {
             using (var scope = NewDisposeScope())
             {
-                var source = parent.ReadFloat32(Slicer.SourceName(parent.Config, name, map));
-                writer.Write(name, Slicer.SliceTensor(parent.Config, name, source, map));
+                var source = readFloat32(Slicer.SourceName(parent, name, map));
+                writer.Write(name, Slicer.SliceTensor(parent, name, source, map));
             }
             NativeHeap.Trim();
             progress?.Report((++done, writer.Names.Count));
         }
-        writer.CopyCompanions(parent.Directory);
+        writer.CopyCompanions(companionSource);
         foreach (var (name, content) in extraFiles ?? []) writer.AddFile(name, content);
         writer.Commit();
         return child;

@@ -12,7 +12,8 @@ namespace Subclone.Tests.Streaming;
 
 /// <summary>
 /// StreamingCloner against the in-memory path: the same importance scores to the last bit, and the same child
-/// files to the last byte, while reading the parent one block (or tensor) at a time.
+/// files to the last byte, while reading the parent one block (or tensor) at a time; and Subcloner.Write (an
+/// in-memory parent sliced into its child's files tensor by tensor) against building the child and saving it.
 /// </summary>
 public class StreamingClonerTests
 {
@@ -122,6 +123,9 @@ public class StreamingClonerTests
         var report = CloneReport.Build(parent, inMemory.Child.Config, inMemory.Map, scores);
         HfCheckpoint.Save(inMemory.Child, dir["in-memory"], storeDtype, parentDir, maxShardBytes: shardBytes,
             extraFiles: [(CloneReport.FileName, report.ToJsonString(indented))]);
+        // The CLI's in-memory path: sliced and written tensor by tensor from the loaded parent, the child never built.
+        var written = Subcloner.Write(parent.Model, inMemory.Map, dir["tensor-by-tensor"], storeDtype, parentDir, maxShardBytes: shardBytes,
+            extraFiles: [(CloneReport.FileName, report.ToJsonString(indented))]);
 
         using var reader = CheckpointReader.Open(parentDir);
         var streamedScores = StreamingCloner.Measure(reader, batches, "random ids", 3);
@@ -137,6 +141,10 @@ public class StreamingClonerTests
         Assert.Contains(HfCheckpoint.ConfigFile, actual.Keys);
         Assert.Equal(shardBytes < CheckpointWriter.DefaultShardBytes, actual.ContainsKey(HfCheckpoint.IndexFile));
         foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(actual[file]), $"{file} differs");
+        var tensorByTensor = Files(dir["tensor-by-tensor"]);
+        Assert.Equal(expected.Keys, tensorByTensor.Keys);
+        foreach (var (file, bytes) in expected) Assert.True(bytes.AsSpan().SequenceEqual(tensorByTensor[file]), $"{file} differs, tensor by tensor");
+        Assert.Equal(inMemory.Child.Config.Hidden, written.Hidden);
         // And the child is a working model of the target shape.
         Assert.Equal(storeDtype, HfCheckpoint.Load(dir["streamed"]).StoredDtype);
     }

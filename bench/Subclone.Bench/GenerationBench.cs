@@ -2,13 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using LLama;
-using LLama.Common;
-using LLama.Native;
 using Subclone.Checkpoints.Llama2c;
 using Subclone.Gguf;
 using Subclone.Inference;
 using Subclone.Models;
+using Subclone.Reference;
 using static TorchSharp.torch;
 
 namespace Subclone.Bench;
@@ -42,7 +40,7 @@ static class GenerationBench
             var model = create();
             string gguf = Path.Combine(Path.GetTempPath(), $"subclone-bench-{Environment.ProcessId}.gguf");
             GgufExporter.Export(model, Path.GetTempPath(), null, gguf, GgufTensorType.F32, overwrite: true);
-            using var llama = new LlamaCppGreedy(gguf, threads, context: (uint)model.Config.MaxPositions);
+            using var llama = new LlamaCpp(gguf, context: (uint)model.Config.MaxPositions, threads);
             File.Delete(gguf);
             foreach (int wanted in new[] { 16, 128, 512 })
             {
@@ -56,7 +54,7 @@ static class GenerationBench
                 {
                     (double rate, tokens) = Subclone(model, steps, useCache: true);
                     cachedRate = Math.Max(cachedRate, rate);
-                    (rate, llamaTokens) = llama.Time(Prompt, steps);
+                    (rate, llamaTokens) = Time(llama, Prompt, steps);
                     llamaRate = Math.Max(llamaRate, rate);
                 }
                 double? uncachedRate = skipLongUncached && steps > 128 && model.ParameterCount() > 10_000_000 ? null : Subclone(model, steps, useCache: false).Rate;
@@ -108,53 +106,12 @@ static class GenerationBench
         ["tie_word_embeddings"] = false,
     }, "bench");
 
-    /// <summary>llama.cpp's greedy decoding: the prompt in one batch, then one token per decode, float32 KV cache.</summary>
-    sealed class LlamaCppGreedy : IDisposable
+    /// <summary>llama.cpp's greedy decoding rate (tokens/s) after a short warm-up, and its tokens.</summary>
+    static (double Rate, List<int> Tokens) Time(LlamaCpp llama, IReadOnlyList<int> prompt, int steps)
     {
-        static bool s_logSilenced;
-        readonly LLamaWeights _weights;
-        readonly ModelParams _parameters;
-
-        public LlamaCppGreedy(string gguf, int threads, uint context)
-        {
-            // llama.cpp logs every tensor it loads; only errors are worth the report. Configurable once, before loading.
-            if (!s_logSilenced) NativeLibraryConfig.All.WithLogCallback((level, message) => { if (level == LLamaLogLevel.Error) Console.Error.Write(message); });
-            s_logSilenced = true;
-            _parameters = new ModelParams(gguf)
-            {
-                ContextSize = context, BatchSize = 512, UBatchSize = 512, Threads = threads, BatchThreads = threads, GpuLayerCount = 0,
-                TypeK = GGMLType.GGML_TYPE_F32, TypeV = GGMLType.GGML_TYPE_F32, FlashAttention = false,
-            };
-            _weights = LLamaWeights.LoadFromFile(_parameters);
-        }
-
-        public (double Rate, List<int> Tokens) Time(IReadOnlyList<int> prompt, int steps)
-        {
-            Greedy(prompt, Math.Min(steps, 4));  // warm up
-            var watch = Stopwatch.StartNew();
-            var tokens = Greedy(prompt, steps);
-            return (steps / watch.Elapsed.TotalSeconds, tokens);
-        }
-
-        List<int> Greedy(IReadOnlyList<int> prompt, int steps)
-        {
-            using var context = _weights.CreateContext(_parameters);
-            var batch = new LLamaBatch();
-            for (int i = 0; i < prompt.Count; i++) batch.Add((LLamaToken)prompt[i], i, LLamaSeqId.Zero, i == prompt.Count - 1);
-            var generated = new List<int>();
-            for (int step = 0; step < steps; step++)
-            {
-                if (context.Decode(batch) != DecodeResult.Ok) throw new InvalidOperationException("llama_decode failed");
-                var logits = context.NativeHandle.GetLogitsIth(batch.TokenCount - 1);
-                int next = 0;
-                for (int t = 1; t < logits.Length; t++) if (logits[t] > logits[next]) next = t;
-                generated.Add(next);
-                batch.Clear();
-                batch.Add((LLamaToken)next, prompt.Count + step, LLamaSeqId.Zero, true);
-            }
-            return generated;
-        }
-
-        public void Dispose() => _weights.Dispose();
+        llama.Greedy(prompt, Math.Min(steps, 4));  // warm up
+        var watch = Stopwatch.StartNew();
+        var tokens = llama.Greedy(prompt, steps);
+        return (steps / watch.Elapsed.TotalSeconds, tokens);
     }
 }

@@ -6,6 +6,7 @@ using Subclone.Tests.Models;
 using Subclone.Tests.Support;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using Subclone.Reference;
 
 namespace Subclone.Tests.Gguf;
 

@@ -3,6 +3,7 @@ using Subclone.Models;
 using Subclone.Tests.Cli;
 using Subclone.Tests.Support;
 using static TorchSharp.torch;
+using Subclone.Reference;
 
 namespace Subclone.Tests.Gguf;
 

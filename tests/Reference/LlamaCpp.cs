@@ -2,11 +2,12 @@ using LLama;
 using LLama.Common;
 using LLama.Native;
 
-namespace Subclone.Tests.Gguf;
+namespace Subclone.Reference;
 
 /// <summary>
 /// llama.cpp itself, through LLamaSharp's bundled native libraries: loads a GGUF file and returns the logits of every
-/// position of one batch, or tokenizes text. KV cache in float32 so f32 exports are compared without f16 rounding.
+/// position of one batch, decodes greedily, or tokenizes text. KV cache in float32 so f32 exports are compared without
+/// f16 rounding. One file linked into the tests (GGUF checks) and the bench (generation side by side).
 /// </summary>
 sealed class LlamaCpp : IDisposable
 {
@@ -16,7 +17,7 @@ sealed class LlamaCpp : IDisposable
     readonly LLamaWeights weights;
     readonly ModelParams parameters;
 
-    public LlamaCpp(string ggufPath, uint context = 256)
+    public LlamaCpp(string ggufPath, uint context = 256, int threads = 1)
     {
         lock (NativeInit)
         {
@@ -29,7 +30,7 @@ sealed class LlamaCpp : IDisposable
         }
         parameters = new ModelParams(ggufPath)
         {
-            ContextSize = context, BatchSize = context, UBatchSize = context, Threads = 1, BatchThreads = 1, GpuLayerCount = 0,
+            ContextSize = context, BatchSize = context, UBatchSize = context, Threads = threads, BatchThreads = threads, GpuLayerCount = 0,
             TypeK = GGMLType.GGML_TYPE_F32, TypeV = GGMLType.GGML_TYPE_F32,
             FlashAttention = false,
         };

@@ -4,6 +4,7 @@
 # they ran on one busy core each of a shared 2-core machine within one session, so steps are few.
 # Usage: experiments/speedup-sweeps.sh PART [OUT] [BIN]
 #   PART: stories | stories-edge | stories-edge2 | stories-edge3 | stories-budgets | both | budgets | width | depth
+#         | both-400 | both-400-edge | width-400 | depth-400
 #         (the larger parent's parts need OUT/parent from larger-parent.sh)
 #         gpt2-parent | gpt2 | gpt2-edge | gpt2-distill (need OUT/gpt2-parent) | minilm | vit-parent | vit | vit-edge (need OUT/vit-parent)
 #   (gpt2-distill takes the learning rate as a fourth argument; BIN, the third, may be empty: '')
@@ -127,5 +128,19 @@ PY
     "$subclone" compare "$out/gpt2-parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/gpt2-distill-${4:?LR}" --force \
         --hidden 64 --heads 2 --ffn 256 --layers 3 --steps 200 --batch 16 --seq 128 --eval-every 10 \
         --inits subclone+distill --subclone-lr "$4" --seeds 3 --json ;;
+  # The larger parent's children at a 10x longer budget (400 steps), so random gets below the children's start
+  # and a finite speed-up can be measured: grid 3e-3, 1e-2, 3 seeds, every 20 steps evaluated.
+  both-400|width-400|depth-400)
+    case $part in both-400) cut=(--ratio 0.5 --layers 3) ;; width-400) cut=(--ratio 0.5) ;; depth-400) cut=(--layers 3) ;; esac
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-$part" --force "${cut[@]}" \
+        --steps 400 --batch 8 --seq 128 --eval-every 20 --inits subclone,random --lr-grid 3e-3,1e-2 \
+        --subclone-lr 3e-3 --random-lr 3e-3 --seeds 3 --json ;;
+  # both-400's winners sat at the grid's edges (subclone at the top, random at the bottom): one point beyond each,
+  # same seeds and batches (the figures across the two runs are paired per seed by experiments/cross.py, compare's own rule).
+  both-400-edge)
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-both-400-random-1e-3" --force \
+        --ratio 0.5 --layers 3 --steps 400 --batch 8 --seq 128 --eval-every 20 --inits random --lr-grid 1e-3 --random-lr 1e-3 --seeds 3 --json
+    "$subclone" compare "$out/parent" --data "${ts[@]}" --tokenizer $S/stories260K/stories260K.bin --out "$out/parent-both-400-subclone-3e-2" --force \
+        --ratio 0.5 --layers 3 --steps 400 --batch 8 --seq 128 --eval-every 20 --inits subclone --lr-grid 3e-2 --subclone-lr 3e-2 --seeds 3 --json ;;
   *) echo "unknown part $part (see the usage line at the top)" >&2; exit 2 ;;
 esac

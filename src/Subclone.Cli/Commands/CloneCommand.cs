@@ -19,7 +19,8 @@ public static class CloneCommand
     {
         var o = new Options(
             new Argument<string>("PARENT") { Description = "Parent model: HF directory, Hub id (org/name[@revision]), llama2.c .bin, or 'minilm'" },
-            new Option<string>("--out") { Description = "Directory to write the child to", Required = true },
+            // Not Required at parse time: `--dry-run` writes nothing and needs no --out; every other run checks it below.
+            new Option<string>("--out") { Description = "Directory to write the child to (required unless --dry-run)" },
             new Option<string[]>("--calib") { Description = "Calibration text: files or folders of .txt/.jsonl (default: the .NET SDK's XML API docs)", AllowMultipleArgumentsPerToken = true },
             new Option<int>("--calib-samples") { Description = "Calibration windows (decoders) or sentences (encoders)", DefaultValueFactory = _ => 64 },
             new Option<int>("--calib-length") { Description = "Tokens per calibration window", DefaultValueFactory = _ => 256 },
@@ -40,7 +41,7 @@ public static class CloneCommand
         command.SetAction(r => io.Guard(() =>
         {
             if (r.GetValue(dryRun)) return CloneDryRun.Run(io, r, o.Shape, o.Map, r.GetValue(o.Parent)!, r.GetValue(o.Json));
-            string outDir = r.GetValue(o.Out)!;
+            string outDir = r.GetValue(o.Out) ?? throw new UserInputException("clone needs --out DIR (the directory to write the child to), unless --dry-run");
             if (Directory.Exists(outDir) && !r.GetValue(o.Force)) throw new UserInputException($"{outDir} already exists (pass --force to replace it)");
             if (r.GetValue(o.RandomIds) is not null && r.GetValue(o.Calib) is { Length: > 0 })
                 throw new UserInputException("give either --calib or --calib-random-ids, not both");

@@ -67,6 +67,20 @@ public sealed class PlanBeforeDownloadTests : IDisposable
     }
 
     [Fact]
+    public void A_dry_run_needs_no_out_and_a_real_clone_without_out_is_refused_with_exit_2()
+    {
+        string config = _temp["config.json"];
+        File.WriteAllText(config, TinyModels.LlamaConfig().ToJsonString());
+        var plan = CliRunner.Run("clone", config, "--ratio", "0.5", "--dry-run", "--json");
+        Assert.True(plan.ExitCode == 0, plan.Error);
+        Assert.True((long)Json(plan)["child"]!["params"]! > 0);
+
+        var result = CliRunner.Run("clone", config, "--ratio", "0.5");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--out", result.Error);
+    }
+
+    [Fact]
     public void A_dry_run_on_a_config_refuses_an_impossible_shape_with_exit_2()
     {
         string config = _temp["config.json"];

@@ -37,7 +37,7 @@ public abstract class SearchData : IDisposable
         new DecoderData(tokens, options, calibration, source, ownsTokens);
 
     /// <summary>A BERT parent's data: sentences of <paramref name="documents"/>, a seeded tenth held out for validation
-    /// (as compare does), the child distilled toward <paramref name="parent"/>'s sentence embeddings. The data owns
+    /// (<see cref="DistillationSentences"/>, as compare splits them), the child distilled toward <paramref name="parent"/>'s sentence embeddings. The data owns
     /// the calibration batches.</summary>
     public static SearchData Encoder(TransformerModel parent, IEncoderTokenizer tokenizer, IReadOnlyList<string> documents, TrainingOptions options,
         IReadOnlyList<ModelBatch>? calibration = null, string? source = null) =>
@@ -81,14 +81,7 @@ public abstract class SearchData : IDisposable
             IReadOnlyList<ModelBatch>? calibration, string? source)
         {
             _parent = parent;
-            var random = new Random((int)options.Seed);
-            var shuffled = documents.OrderBy(_ => random.Next()).ToList();
-            int heldOut = Math.Max(1, shuffled.Count / 10);
-            var validationDocs = shuffled.GetRange(shuffled.Count - heldOut, heldOut);
-            var trainDocs = shuffled.Count > heldOut ? shuffled.GetRange(0, shuffled.Count - heldOut) : validationDocs;
-            int length = Math.Min(options.SequenceLength, parent.Config.MaxPositions);
-            _train = CalibrationSampler.EncoderSentences(trainDocs, tokenizer.EncodeForModel, Math.Min(options.Steps, 512) * options.BatchSize, length, options.BatchSize, options.Seed);
-            _validation = CalibrationSampler.EncoderSentences(validationDocs, tokenizer.EncodeForModel, options.EvalBatches * options.BatchSize, length, options.BatchSize, options.Seed + 1);
+            (_train, _validation) = DistillationSentences.Split(documents, tokenizer, parent.Config.MaxPositions, options);
             _calibration = calibration;
             Calibration = calibration ?? _train.Take(8).ToList();
             Source = source ?? "training sentences";

@@ -119,15 +119,8 @@ public static partial class Comparison
             throw new UserInputException($"{parent.Origin} has no encoder tokenizer (vocab.txt)");
         var opts = plan.Training;
         var childConfig = plan.Target.Apply(parent.Model.Config);
-        var random = new Random((int)opts.Seed);
-        var shuffled = documents.OrderBy(_ => random.Next()).ToList();
-        int heldOut = Math.Max(1, shuffled.Count / 10);
-        var validationDocs = shuffled.GetRange(shuffled.Count - heldOut, heldOut);
-        var trainDocs = shuffled.GetRange(0, shuffled.Count - heldOut);
-        int length = Math.Min(opts.SequenceLength, parent.Model.Config.MaxPositions);
         status?.Invoke("tokenising sentences");
-        var train = CalibrationSampler.EncoderSentences(trainDocs, tokenizer.EncodeForModel, Math.Min(opts.Steps, 512) * opts.BatchSize, length, opts.BatchSize, opts.Seed);
-        var validation = CalibrationSampler.EncoderSentences(validationDocs, tokenizer.EncodeForModel, opts.EvalBatches * opts.BatchSize, length, opts.BatchSize, opts.Seed + 1);
+        var (train, validation) = DistillationSentences.Split(documents, tokenizer, parent.Model.Config.MaxPositions, opts);
 
         ImportanceScores? scores = null;
         if (plan.Inits.Any(i => ChildInits.IsSubcloned(i) || i == ChildInit.Random))
